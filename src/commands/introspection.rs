@@ -1,0 +1,5 @@
+//! (filled in by its family's work)
+
+use super::Handler;
+
+pub const COMMANDS: &[(&str, Handler)] = &[];

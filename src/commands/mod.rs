@@ -1,0 +1,74 @@
+//! Command handlers, one module per family, and the command table.
+//!
+//! Every handler has the same shape: `fn(&mut Server, &mut Client, &[Bytes])`.
+//! It parses its arguments (answering Redis's exact error texts), touches the
+//! keyspace through `Db`, and writes its reply into `c.reply`; it never
+//! writes to a socket or a file itself. Each family lists its handlers in a
+//! `COMMANDS` table under their full names (`get`, `client|list`);
+//! `registry()` gathers them for `table::Table::build`.
+
+use bytes::Bytes;
+
+use crate::net::Client;
+use crate::server::Server;
+
+pub mod connection;
+pub mod introspection;
+pub mod keys;
+pub mod meta;
+pub mod server_cmds;
+pub mod strings;
+pub mod table;
+
+pub type Handler = fn(&mut Server, &mut Client, &[Bytes]);
+
+/// Every registered handler, by full command name.
+pub fn registry() -> Vec<(&'static str, Handler)> {
+    let mut v = Vec::new();
+    v.extend_from_slice(connection::COMMANDS);
+    v.extend_from_slice(introspection::COMMANDS);
+    v.extend_from_slice(keys::COMMANDS);
+    v.extend_from_slice(server_cmds::COMMANDS);
+    v.extend_from_slice(strings::COMMANDS);
+    v
+}
+
+// Shared error texts (Redis's shared.* replies).
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const SYNTAX_ERR: &str = "syntax error";
+pub const NOT_INTEGER: &str = "value is not an integer or out of range";
+pub const NOT_FLOAT: &str = "value is not a valid float";
+pub const NO_SUCH_KEY: &str = "no such key";
+pub const DB_OUT_OF_RANGE: &str = "DB index is out of range";
+
+/// Parse an integer argument, answering Redis's error when it is not one.
+pub fn arg_i64(c: &mut Client, b: &[u8]) -> Option<i64> {
+    match crate::util::num::parse_i64(b) {
+        Some(n) => Some(n),
+        None => {
+            c.reply.err(NOT_INTEGER);
+            None
+        }
+    }
+}
+
+/// Parse a float argument (strtod rules), answering Redis's error otherwise.
+pub fn arg_f64(c: &mut Client, b: &[u8]) -> Option<f64> {
+    match crate::util::num::parse_f64(b) {
+        Some(n) => Some(n),
+        None => {
+            c.reply.err(NOT_FLOAT);
+            None
+        }
+    }
+}
+
+/// Case-insensitive comparison of an argument with an ASCII keyword.
+pub fn is(arg: &[u8], kw: &str) -> bool {
+    arg.eq_ignore_ascii_case(kw.as_bytes())
+}
+
+/// Lossy text of an argument, for error messages.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}

@@ -1,0 +1,870 @@
+//! Configuration: one table describes every directive we know.
+//!
+//! Each `Directive` has a name, aliases, a kind (which fixes how values are
+//! validated and how CONFIG GET prints them), a default, whether CONFIG SET
+//! may change it at run time, and whether cinnabar implements it yet. Values
+//! are kept in their canonical text form, one slot per directive; after any
+//! change `refresh` re-derives the typed snapshot (`Config` fields) the
+//! server reads on hot paths. Directives that are known but not implemented
+//! are accepted (so Redis's own config files load) and reported once at start.
+//!
+//! Sources, in the order redis-server applies them: the config file (or `-`
+//! for stdin), then `--name value ...` pairs from the command line, which are
+//! turned into config lines and appended, so they override the file.
+
+use crate::log::Level;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    Bool,
+    Int(i64, i64),
+    /// A memory amount: `1gb`, `512mb`, `100k`…
+    Mem(i64, i64),
+    Enum(&'static [&'static str]),
+    Str,
+    /// A list of words printed joined by spaces (bind, save, …).
+    Words,
+    /// An octal number (unixsocketperm).
+    Octal,
+}
+
+#[derive(Debug)]
+pub struct Directive {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub kind: Kind,
+    pub default: &'static str,
+    pub mutable: bool,
+    pub implemented: bool,
+}
+
+const fn d(
+    name: &'static str,
+    kind: Kind,
+    default: &'static str,
+    mutable: bool,
+    implemented: bool,
+) -> Directive {
+    Directive {
+        name,
+        aliases: &[],
+        kind,
+        default,
+        mutable,
+        implemented,
+    }
+}
+
+const fn da(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    kind: Kind,
+    default: &'static str,
+    mutable: bool,
+    implemented: bool,
+) -> Directive {
+    Directive {
+        name,
+        aliases,
+        kind,
+        default,
+        mutable,
+        implemented,
+    }
+}
+
+const YES: bool = true;
+const NO: bool = false;
+const I32: Kind = Kind::Int(i32::MIN as i64, i32::MAX as i64);
+const U32: Kind = Kind::Int(0, i32::MAX as i64);
+const LL: Kind = Kind::Int(i64::MIN, i64::MAX);
+const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
+
+/// The directive table. Implemented directives take effect; the others are
+/// accepted and validated so that stock `redis.conf` files load.
+pub static DIRECTIVES: &[Directive] = &[
+    // networking
+    d("port", Kind::Int(0, 65535), "6379", NO, YES),
+    d("bind", Kind::Words, "* -::*", NO, YES),
+    d("unixsocket", Kind::Str, "", NO, YES),
+    d("unixsocketperm", Kind::Octal, "0", NO, YES),
+    d("tcp-backlog", Kind::Int(0, i32::MAX as i64), "511", NO, YES),
+    d("tcp-keepalive", U32, "300", YES, YES),
+    d("timeout", Kind::Int(0, i32::MAX as i64), "0", YES, YES),
+    d(
+        "maxclients",
+        Kind::Int(1, u32::MAX as i64),
+        "10000",
+        YES,
+        YES,
+    ),
+    d("protected-mode", Kind::Bool, "yes", YES, NO),
+    d("bind-source-addr", Kind::Str, "", YES, NO),
+    d("socket-mark-id", U32, "0", YES, NO),
+    d("io-threads", Kind::Int(1, 128), "1", NO, NO),
+    d("io-threads-do-reads", Kind::Bool, "no", NO, NO),
+    // general
+    d("databases", Kind::Int(1, i32::MAX as i64), "16", NO, YES),
+    d("hz", Kind::Int(0, i32::MAX as i64), "10", YES, YES),
+    d("dynamic-hz", Kind::Bool, "yes", YES, NO),
+    d("loglevel", Kind::Enum(LOGLEVELS), "notice", YES, YES),
+    d("logfile", Kind::Str, "", NO, YES),
+    d("dir", Kind::Str, "./", YES, YES),
+    d("daemonize", Kind::Bool, "no", NO, YES),
+    d("pidfile", Kind::Str, "", NO, YES),
+    d("always-show-logo", Kind::Bool, "no", NO, YES),
+    d("set-proc-title", Kind::Bool, "yes", NO, NO),
+    d(
+        "proc-title-template",
+        Kind::Str,
+        "{title} {listen-addr} {server-mode}",
+        YES,
+        NO,
+    ),
+    d("syslog-enabled", Kind::Bool, "no", NO, NO),
+    d("syslog-ident", Kind::Str, "redis", NO, NO),
+    d("syslog-facility", Kind::Str, "local0", NO, NO),
+    d(
+        "supervised",
+        Kind::Enum(&["upstart", "systemd", "auto", "no"]),
+        "no",
+        NO,
+        NO,
+    ),
+    d("crash-log-enabled", Kind::Bool, "yes", YES, NO),
+    d("crash-memcheck-enabled", Kind::Bool, "yes", YES, NO),
+    d("use-exit-on-panic", Kind::Bool, "no", YES, NO),
+    d("disable-thp", Kind::Bool, "yes", YES, NO),
+    d(
+        "enable-protected-configs",
+        Kind::Enum(&["no", "yes", "local"]),
+        "no",
+        NO,
+        NO,
+    ),
+    d(
+        "enable-debug-command",
+        Kind::Enum(&["no", "yes", "local"]),
+        "no",
+        NO,
+        YES,
+    ),
+    d(
+        "enable-module-command",
+        Kind::Enum(&["no", "yes", "local"]),
+        "no",
+        NO,
+        NO,
+    ),
+    d(
+        "propagation-error-behavior",
+        Kind::Enum(&["ignore", "panic", "panic-on-replicas"]),
+        "ignore",
+        YES,
+        NO,
+    ),
+    d("requirepass", Kind::Str, "", YES, YES),
+    d(
+        "proto-max-bulk-len",
+        Kind::Mem(1024 * 1024, i64::MAX),
+        "536870912",
+        YES,
+        YES,
+    ),
+    d(
+        "client-query-buffer-limit",
+        Kind::Mem(1024 * 1024, i64::MAX),
+        "1073741824",
+        YES,
+        YES,
+    ),
+    d("activerehashing", Kind::Bool, "yes", YES, YES),
+    d(
+        "latency-monitor-threshold",
+        Kind::Int(0, i64::MAX),
+        "0",
+        YES,
+        NO,
+    ),
+    d("latency-tracking", Kind::Bool, "yes", YES, NO),
+    d(
+        "latency-tracking-info-percentiles",
+        Kind::Words,
+        "50 99 99.9",
+        YES,
+        NO,
+    ),
+    d("slowlog-log-slower-than", LL, "10000", YES, NO),
+    d("slowlog-max-len", Kind::Int(0, i64::MAX), "128", YES, NO),
+    d("notify-keyspace-events", Kind::Str, "", YES, NO),
+    d("lua-time-limit", LL, "5000", YES, NO),
+    d("busy-reply-threshold", LL, "5000", YES, NO),
+    d("maxmemory", Kind::Mem(0, i64::MAX), "0", YES, NO),
+    d(
+        "maxmemory-policy",
+        Kind::Enum(&[
+            "volatile-lru",
+            "volatile-lfu",
+            "volatile-random",
+            "volatile-ttl",
+            "allkeys-lru",
+            "allkeys-lfu",
+            "allkeys-random",
+            "noeviction",
+        ]),
+        "noeviction",
+        YES,
+        NO,
+    ),
+    d(
+        "maxmemory-samples",
+        Kind::Int(1, i32::MAX as i64),
+        "5",
+        YES,
+        NO,
+    ),
+    d(
+        "maxmemory-eviction-tenacity",
+        Kind::Int(0, 100),
+        "10",
+        YES,
+        NO,
+    ),
+    d("lfu-log-factor", U32, "10", YES, NO),
+    d("lfu-decay-time", U32, "1", YES, NO),
+    d("lazyfree-lazy-eviction", Kind::Bool, "no", YES, NO),
+    d("lazyfree-lazy-expire", Kind::Bool, "no", YES, NO),
+    d("lazyfree-lazy-server-del", Kind::Bool, "no", YES, NO),
+    d("lazyfree-lazy-user-del", Kind::Bool, "no", YES, NO),
+    d("lazyfree-lazy-user-flush", Kind::Bool, "no", YES, NO),
+    d("active-expire-effort", Kind::Int(1, 10), "1", YES, NO),
+    d("activedefrag", Kind::Bool, "no", YES, NO),
+    d("jemalloc-bg-thread", Kind::Bool, "yes", YES, NO),
+    d(
+        "oom-score-adj",
+        Kind::Enum(&["no", "yes", "relative", "absolute"]),
+        "no",
+        YES,
+        NO,
+    ),
+    d("oom-score-adj-values", Kind::Words, "0 200 800", YES, NO),
+    d(
+        "client-output-buffer-limit",
+        Kind::Words,
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+        YES,
+        NO,
+    ),
+    d("maxmemory-clients", Kind::Str, "0", YES, NO),
+    d(
+        "tracking-table-max-keys",
+        Kind::Int(0, i64::MAX),
+        "1000000",
+        YES,
+        NO,
+    ),
+    d("acllog-max-len", Kind::Int(0, i64::MAX), "128", YES, NO),
+    d("aclfile", Kind::Str, "", NO, NO),
+    d(
+        "acl-pubsub-default",
+        Kind::Enum(&["allchannels", "resetchannels"]),
+        "resetchannels",
+        YES,
+        NO,
+    ),
+    d("cluster-enabled", Kind::Bool, "no", NO, NO),
+    d("lua-replicate-commands", Kind::Bool, "yes", YES, NO),
+    // persistence
+    d("save", Kind::Words, "3600 1 300 100 60 10000", YES, NO),
+    d("stop-writes-on-bgsave-error", Kind::Bool, "yes", YES, NO),
+    d("rdbcompression", Kind::Bool, "yes", YES, NO),
+    d("rdbchecksum", Kind::Bool, "yes", NO, NO),
+    d("dbfilename", Kind::Str, "dump.rdb", YES, NO),
+    d("rdb-del-sync-files", Kind::Bool, "no", YES, NO),
+    d("rdb-save-incremental-fsync", Kind::Bool, "yes", YES, NO),
+    d(
+        "sanitize-dump-payload",
+        Kind::Enum(&["no", "yes", "clients"]),
+        "no",
+        YES,
+        NO,
+    ),
+    d("appendonly", Kind::Bool, "no", YES, NO),
+    d("appendfilename", Kind::Str, "appendonly.aof", NO, NO),
+    d("appenddirname", Kind::Str, "appendonlydir", NO, NO),
+    d(
+        "appendfsync",
+        Kind::Enum(&["everysec", "always", "no"]),
+        "everysec",
+        YES,
+        NO,
+    ),
+    d("no-appendfsync-on-rewrite", Kind::Bool, "no", YES, NO),
+    d(
+        "auto-aof-rewrite-percentage",
+        Kind::Int(0, i32::MAX as i64),
+        "100",
+        YES,
+        NO,
+    ),
+    d(
+        "auto-aof-rewrite-min-size",
+        Kind::Mem(0, i64::MAX),
+        "67108864",
+        YES,
+        NO,
+    ),
+    d("aof-load-truncated", Kind::Bool, "yes", YES, NO),
+    d("aof-use-rdb-preamble", Kind::Bool, "yes", YES, NO),
+    d("aof-timestamp-enabled", Kind::Bool, "no", YES, NO),
+    d("aof-rewrite-incremental-fsync", Kind::Bool, "yes", YES, NO),
+    // replication
+    da("replicaof", &["slaveof"], Kind::Words, "", NO, NO),
+    da("masterauth", &[], Kind::Str, "", YES, NO),
+    da("masteruser", &[], Kind::Str, "", YES, NO),
+    da(
+        "replica-serve-stale-data",
+        &["slave-serve-stale-data"],
+        Kind::Bool,
+        "yes",
+        YES,
+        NO,
+    ),
+    da(
+        "replica-read-only",
+        &["slave-read-only"],
+        Kind::Bool,
+        "yes",
+        YES,
+        NO,
+    ),
+    da(
+        "replica-lazy-flush",
+        &["slave-lazy-flush"],
+        Kind::Bool,
+        "no",
+        YES,
+        NO,
+    ),
+    da("replica-priority", &["slave-priority"], U32, "100", YES, NO),
+    da("replica-announced", &[], Kind::Bool, "yes", YES, NO),
+    da("repl-diskless-sync", &[], Kind::Bool, "yes", YES, NO),
+    da("repl-diskless-sync-delay", &[], U32, "5", YES, NO),
+    da("repl-diskless-sync-max-replicas", &[], U32, "0", YES, NO),
+    da(
+        "repl-diskless-load",
+        &[],
+        Kind::Enum(&["disabled", "on-empty-db", "swapdb"]),
+        "disabled",
+        YES,
+        NO,
+    ),
+    da(
+        "repl-ping-replica-period",
+        &["repl-ping-slave-period"],
+        Kind::Int(1, i32::MAX as i64),
+        "10",
+        YES,
+        NO,
+    ),
+    da(
+        "repl-timeout",
+        &[],
+        Kind::Int(1, i32::MAX as i64),
+        "60",
+        YES,
+        NO,
+    ),
+    da("repl-disable-tcp-nodelay", &[], Kind::Bool, "no", YES, NO),
+    da(
+        "repl-backlog-size",
+        &[],
+        Kind::Mem(1, i64::MAX),
+        "1048576",
+        YES,
+        NO,
+    ),
+    da("repl-backlog-ttl", &[], U32, "3600", YES, NO),
+    da(
+        "min-replicas-to-write",
+        &["min-slaves-to-write"],
+        U32,
+        "0",
+        YES,
+        NO,
+    ),
+    da(
+        "min-replicas-max-lag",
+        &["min-slaves-max-lag"],
+        U32,
+        "10",
+        YES,
+        NO,
+    ),
+    // encodings
+    da(
+        "hash-max-listpack-entries",
+        &["hash-max-ziplist-entries"],
+        Kind::Int(0, i64::MAX),
+        "128",
+        YES,
+        NO,
+    ),
+    da(
+        "hash-max-listpack-value",
+        &["hash-max-ziplist-value"],
+        Kind::Int(0, i64::MAX),
+        "64",
+        YES,
+        NO,
+    ),
+    da(
+        "list-max-listpack-size",
+        &["list-max-ziplist-size"],
+        I32,
+        "-2",
+        YES,
+        NO,
+    ),
+    da(
+        "list-compress-depth",
+        &[],
+        Kind::Int(0, i32::MAX as i64),
+        "0",
+        YES,
+        NO,
+    ),
+    da(
+        "set-max-intset-entries",
+        &[],
+        Kind::Int(0, i64::MAX),
+        "512",
+        YES,
+        NO,
+    ),
+    da(
+        "zset-max-listpack-entries",
+        &["zset-max-ziplist-entries"],
+        Kind::Int(0, i64::MAX),
+        "128",
+        YES,
+        NO,
+    ),
+    da(
+        "zset-max-listpack-value",
+        &["zset-max-ziplist-value"],
+        Kind::Int(0, i64::MAX),
+        "64",
+        YES,
+        NO,
+    ),
+    da(
+        "hll-sparse-max-bytes",
+        &[],
+        Kind::Mem(0, i64::MAX),
+        "3000",
+        YES,
+        NO,
+    ),
+    da(
+        "stream-node-max-bytes",
+        &[],
+        Kind::Mem(0, i64::MAX),
+        "4096",
+        YES,
+        NO,
+    ),
+    da(
+        "stream-node-max-entries",
+        &[],
+        Kind::Int(0, i64::MAX),
+        "100",
+        YES,
+        NO,
+    ),
+];
+
+pub fn find(name: &str) -> Option<(usize, &'static Directive)> {
+    let lname = name.to_ascii_lowercase();
+    DIRECTIVES
+        .iter()
+        .enumerate()
+        .find(|(_, d)| d.name == lname || d.aliases.contains(&lname.as_str()))
+}
+
+/// The typed snapshot the server reads, plus the canonical text of every
+/// directive.
+#[derive(Clone, Debug)]
+pub struct Config {
+    values: Vec<String>,
+    /// A `save` line was read: later ones add to it instead of replacing the default.
+    save_touched: bool,
+    /// Path of the config file we were started with (absolute), if any.
+    pub config_file: Option<String>,
+    pub port: u16,
+    pub bind: Vec<String>,
+    pub unixsocket: String,
+    pub unixsocketperm: u32,
+    pub tcp_backlog: i32,
+    pub tcp_keepalive: u32,
+    pub timeout: u64,
+    pub maxclients: usize,
+    pub databases: usize,
+    pub hz: u32,
+    pub loglevel: Level,
+    pub logfile: String,
+    pub dir: String,
+    pub daemonize: bool,
+    pub pidfile: String,
+    pub always_show_logo: bool,
+    pub requirepass: String,
+    pub proto_max_bulk_len: i64,
+    pub client_query_buffer_limit: usize,
+    pub activerehashing: bool,
+    pub enable_debug_command: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let mut c = Config {
+            values: DIRECTIVES.iter().map(|d| d.default.to_string()).collect(),
+            save_touched: false,
+            config_file: None,
+            port: 6379,
+            bind: vec![],
+            unixsocket: String::new(),
+            unixsocketperm: 0,
+            tcp_backlog: 511,
+            tcp_keepalive: 300,
+            timeout: 0,
+            maxclients: 10000,
+            databases: 16,
+            hz: 10,
+            loglevel: Level::Notice,
+            logfile: String::new(),
+            dir: "./".into(),
+            daemonize: false,
+            pidfile: String::new(),
+            always_show_logo: false,
+            requirepass: String::new(),
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1 << 30,
+            activerehashing: true,
+            enable_debug_command: "no".into(),
+        };
+        c.refresh();
+        c
+    }
+}
+
+/// `1gb` → 1073741824, `1g` → 1000000000, `100` → 100 (Redis's memtoull).
+pub fn parse_memory(s: &str) -> Option<i64> {
+    let l = s.to_ascii_lowercase();
+    let (num, mul): (&str, i64) = if let Some(n) = l.strip_suffix("gb") {
+        (n, 1 << 30)
+    } else if let Some(n) = l.strip_suffix("mb") {
+        (n, 1 << 20)
+    } else if let Some(n) = l.strip_suffix("kb") {
+        (n, 1 << 10)
+    } else if let Some(n) = l.strip_suffix('g') {
+        (n, 1_000_000_000)
+    } else if let Some(n) = l.strip_suffix('m') {
+        (n, 1_000_000)
+    } else if let Some(n) = l.strip_suffix('k') {
+        (n, 1000)
+    } else if let Some(n) = l.strip_suffix('b') {
+        (n, 1)
+    } else {
+        (l.as_str(), 1)
+    };
+    let v = crate::util::num::parse_i64(num.as_bytes())?;
+    v.checked_mul(mul)
+}
+
+/// Validate `args` for directive `d`; return the canonical text.
+pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
+    match d.kind {
+        Kind::Words => return Ok(args.join(" ")),
+        _ if args.len() != 1 => return Err("wrong number of arguments".into()),
+        _ => {}
+    }
+    let v = &args[0];
+    match d.kind {
+        Kind::Bool => match v.to_ascii_lowercase().as_str() {
+            "yes" => Ok("yes".into()),
+            "no" => Ok("no".into()),
+            _ => Err("argument must be 'yes' or 'no'".into()),
+        },
+        Kind::Int(min, max) => {
+            let n = crate::util::num::parse_i64(v.as_bytes())
+                .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+            if n < min || n > max {
+                return Err(format!(
+                    "argument must be between {min} and {max} inclusive"
+                ));
+            }
+            Ok(n.to_string())
+        }
+        Kind::Mem(min, max) => {
+            let n = parse_memory(v).ok_or_else(|| "argument must be a memory value".to_string())?;
+            if n < min || n > max {
+                return Err(format!(
+                    "argument must be between {min} and {max} inclusive"
+                ));
+            }
+            Ok(n.to_string())
+        }
+        Kind::Enum(opts) => {
+            let l = v.to_ascii_lowercase();
+            if opts.contains(&l.as_str()) {
+                Ok(l)
+            } else {
+                Err(format!(
+                    "argument(s) must be one of the following: {}",
+                    opts.join(", ")
+                ))
+            }
+        }
+        Kind::Octal => {
+            let n = u32::from_str_radix(v, 8)
+                .map_err(|_| "argument couldn't be parsed as an octal number".to_string())?;
+            Ok(format!("{n:o}"))
+        }
+        Kind::Str | Kind::Words => Ok(v.clone()),
+    }
+}
+
+impl Config {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        find(name).map(|(i, _)| self.values[i].as_str())
+    }
+
+    /// Set a directive from its arguments (already split), validating it.
+    pub fn set(&mut self, name: &str, args: &[String]) -> Result<(), String> {
+        let (i, d) =
+            find(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
+        self.values[i] = validate(d, args)?;
+        self.refresh();
+        Ok(())
+    }
+
+    /// Every directive with its current canonical value.
+    pub fn all(&self) -> impl Iterator<Item = (&'static Directive, &str)> {
+        DIRECTIVES
+            .iter()
+            .zip(self.values.iter().map(|s| s.as_str()))
+    }
+
+    fn int(&self, name: &str) -> i64 {
+        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    fn yes(&self, name: &str) -> bool {
+        self.get(name) == Some("yes")
+    }
+
+    /// Re-derive the typed fields from the canonical values.
+    pub fn refresh(&mut self) {
+        self.port = self.int("port") as u16;
+        self.bind = self
+            .get("bind")
+            .unwrap_or("")
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        self.unixsocket = self.get("unixsocket").unwrap_or("").to_string();
+        self.unixsocketperm =
+            u32::from_str_radix(self.get("unixsocketperm").unwrap_or("0"), 8).unwrap_or(0);
+        self.tcp_backlog = self.int("tcp-backlog") as i32;
+        self.tcp_keepalive = self.int("tcp-keepalive") as u32;
+        self.timeout = self.int("timeout") as u64;
+        self.maxclients = self.int("maxclients") as usize;
+        self.databases = self.int("databases") as usize;
+        self.hz = (self.int("hz") as u32).clamp(1, 500);
+        self.loglevel =
+            Level::parse(self.get("loglevel").unwrap_or("notice")).unwrap_or(Level::Notice);
+        self.logfile = self.get("logfile").unwrap_or("").to_string();
+        self.dir = self.get("dir").unwrap_or("./").to_string();
+        self.daemonize = self.yes("daemonize");
+        self.pidfile = self.get("pidfile").unwrap_or("").to_string();
+        self.always_show_logo = self.yes("always-show-logo");
+        self.requirepass = self.get("requirepass").unwrap_or("").to_string();
+        self.proto_max_bulk_len = self.int("proto-max-bulk-len");
+        self.client_query_buffer_limit = self.int("client-query-buffer-limit") as usize;
+        self.activerehashing = self.yes("activerehashing");
+        self.enable_debug_command = self.get("enable-debug-command").unwrap_or("no").to_string();
+    }
+
+    /// Load config text (a file's contents plus command-line options), as
+    /// Redis's loadServerConfigFromString: one directive per line, arguments
+    /// split with Redis's quoting rules. Errors carry Redis's FATAL report.
+    pub fn load_string(&mut self, text: &str) -> Result<(), String> {
+        for (lineno, line) in text.split('\n').enumerate() {
+            let trimmed = line.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r');
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let fatal = |reason: &str| {
+                format!(
+                    "\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\nReading the configuration file, at line {}\n>>> '{}'\n{}",
+                    crate::REDIS_VERSION,
+                    lineno + 1,
+                    trimmed,
+                    reason
+                )
+            };
+            let Some(args) = crate::resp::splitargs::split_args(trimmed.as_bytes()) else {
+                return Err(fatal("Unbalanced quotes in configuration line"));
+            };
+            if args.is_empty() {
+                continue;
+            }
+            let args: Vec<String> = args
+                .into_iter()
+                .map(|a| String::from_utf8_lossy(&a).into_owned())
+                .collect();
+            let name = args[0].to_ascii_lowercase();
+            if name == "include" {
+                if args.len() != 2 {
+                    return Err(fatal("Bad directive or wrong number of arguments"));
+                }
+                let inc = std::fs::read_to_string(&args[1]).map_err(|e| {
+                    fatal(&format!(
+                        "Fatal error, can't open config file '{}': {}",
+                        args[1], e
+                    ))
+                })?;
+                self.load_string(&inc)?;
+                continue;
+            }
+            let Some((i, d)) = find(&name) else {
+                return Err(fatal("Bad directive or wrong number of arguments"));
+            };
+            if d.kind == Kind::Words && name == "save" {
+                // `save` lines accumulate; `save ""` resets.
+                let joined = args[1..].join(" ");
+                if joined.is_empty() {
+                    self.values[i].clear();
+                } else if self.values[i] == d.default && !self.save_touched {
+                    self.values[i] = joined;
+                } else {
+                    let cur = std::mem::take(&mut self.values[i]);
+                    self.values[i] = if cur.is_empty() {
+                        joined
+                    } else {
+                        format!("{cur} {joined}")
+                    };
+                }
+                self.save_touched = true;
+                continue;
+            }
+            match validate(d, &args[1..]) {
+                Ok(v) => self.values[i] = v,
+                Err(e) => {
+                    let e = if e == "wrong number of arguments" {
+                        "Bad directive or wrong number of arguments".to_string()
+                    } else {
+                        e
+                    };
+                    return Err(fatal(&e));
+                }
+            }
+        }
+        self.refresh();
+        Ok(())
+    }
+
+    /// Names of the directives that were set to a non-default value but are
+    /// not implemented yet (for the single start-up warning).
+    pub fn unimplemented_in_use(&self) -> Vec<&'static str> {
+        self.all()
+            .filter(|(d, v)| !d.implemented && *v != d.default)
+            .map(|(d, _)| d.name)
+            .collect()
+    }
+}
+
+/// Turn `--name v1 v2 --other v` into config lines, quoting values as
+/// redis-server does, so they can be appended to the file's text.
+pub fn args_to_config(args: &[String]) -> Result<String, String> {
+    let mut out = String::new();
+    let mut first = true;
+    for a in args {
+        if let Some(name) = a.strip_prefix("--") {
+            if !first {
+                out.push('\n');
+            }
+            first = false;
+            out.push_str(name);
+        } else {
+            if first {
+                return Err(format!("Invalid option '{a}'"));
+            }
+            out.push(' ');
+            out.push_str(&quote(a));
+        }
+    }
+    out.push('\n');
+    Ok(out)
+}
+
+/// Quote a value so `split_args` gives it back unchanged (sdscatrepr).
+pub fn quote(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '\\' => o.push_str("\\\\"),
+            '"' => o.push_str("\\\""),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if (c as u32) < 32 || c as u32 == 127 => o.push_str(&format!("\\x{:02x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("1gb"), Some(1 << 30));
+        assert_eq!(parse_memory("1g"), Some(1_000_000_000));
+        assert_eq!(parse_memory("512MB"), Some(512 << 20));
+        assert_eq!(parse_memory("100"), Some(100));
+        assert_eq!(parse_memory("x"), None);
+    }
+
+    #[test]
+    fn load_and_override() {
+        let mut c = Config::default();
+        let text = "port 7000\n# comment\nbind 127.0.0.1 ::1\n".to_string()
+            + &args_to_config(&["--port".into(), "7001".into(), "--save".into(), "".into()])
+                .unwrap();
+        c.load_string(&text).unwrap();
+        assert_eq!(c.port, 7001);
+        assert_eq!(c.bind, vec!["127.0.0.1", "::1"]);
+        assert_eq!(c.get("save"), Some(""));
+        assert_eq!(c.get("slave-serve-stale-data"), Some("yes"));
+    }
+
+    #[test]
+    fn fatal_errors() {
+        let mut c = Config::default();
+        let e = c.load_string("port 7000\nnosuch 1\n").unwrap_err();
+        assert!(e.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"));
+        assert!(e.contains("at line 2"));
+        assert!(e.contains(">>> 'nosuch 1'"));
+        assert!(e.contains("Bad directive or wrong number of arguments"));
+        let e = Config::default().load_string("port abc").unwrap_err();
+        assert!(e.ends_with("argument couldn't be parsed into an integer"));
+        let e = Config::default()
+            .load_string("daemonize maybe")
+            .unwrap_err();
+        assert!(e.ends_with("argument must be 'yes' or 'no'"));
+    }
+}

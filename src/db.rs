@@ -1,0 +1,310 @@
+//! A numbered database: the keyspace dict, the expires dict, lazy expiry on
+//! every lookup, and the active expire cycle.
+//!
+//! `keys` maps a key to its `Obj`; `expires` maps keys that have a TTL to
+//! their absolute expiry time in milliseconds, as Redis keeps `db->expires`.
+//! Every lookup first checks `expires` (only when it is non-empty, so a cache
+//! without TTLs pays nothing) and deletes a key whose time has come. The
+//! active cycle (`active_expire`) walks `expires` with a SCAN cursor, so
+//! rehashing never makes it skip or repeat a region, and deletes what it
+//! finds expired within a time budget, repeating while more than 10% of
+//! what it sampled had expired, like Redis's activeExpireCycle.
+
+use crate::dict::Dict;
+use crate::types::{Obj, SmallBytes, Value};
+
+pub struct Db {
+    pub id: usize,
+    pub keys: Dict<SmallBytes, Obj>,
+    pub expires: Dict<SmallBytes, i64>,
+    /// Where the active expire cycle resumes.
+    pub expire_cursor: u64,
+    /// Running average TTL of keys seen by the active cycle (INFO keyspace).
+    pub avg_ttl: i64,
+    /// Keys deleted because they expired (lazy and active).
+    pub stat_expired: u64,
+    pub stat_hits: u64,
+    pub stat_misses: u64,
+}
+
+/// The clock an `Obj.lru` is stamped with: seconds, 24 bits, as Redis's
+/// LRU_CLOCK.
+pub fn lru_clock(now_ms: i64) -> u32 {
+    ((now_ms / 1000) as u32) & ((1 << 24) - 1)
+}
+
+/// Seconds since `lru` (a clock, see `Obj::clock`) was stamped, given the current clock.
+pub fn idle_seconds(lru: u32, now_ms: i64) -> u64 {
+    let now = lru_clock(now_ms);
+    if now >= lru {
+        (now - lru) as u64
+    } else {
+        (now + (1 << 24) - lru) as u64
+    }
+}
+
+impl Db {
+    pub fn new(id: usize) -> Db {
+        Db {
+            id,
+            keys: Dict::new(),
+            expires: Dict::new(),
+            expire_cursor: 0,
+            avg_ttl: 0,
+            stat_expired: 0,
+            stat_hits: 0,
+            stat_misses: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The absolute expiry time of `key`, if it has one.
+    pub fn get_expire(&self, key: &[u8]) -> Option<i64> {
+        if self.expires.is_empty() {
+            return None;
+        }
+        self.expires.get(key).copied()
+    }
+
+    /// Whether `key` exists but has expired (without deleting it).
+    pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
+        matches!(self.get_expire(key), Some(t) if t <= now_ms)
+    }
+
+    /// Delete `key` if it has expired. Returns true when it was deleted.
+    pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        if !self.is_expired(key, now_ms) {
+            return false;
+        }
+        self.delete(key);
+        self.stat_expired += 1;
+        true
+    }
+
+    /// Look a key up for reading or writing: lazy expiry, then the LRU stamp.
+    pub fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Obj> {
+        self.expire_if_needed(key, now_ms);
+        let o = self.keys.get_mut(key)?;
+        o.touch(lru_clock(now_ms));
+        Some(o)
+    }
+
+    /// Like `lookup`, but counts keyspace hits and misses (read commands).
+    pub fn lookup_read(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Obj> {
+        self.expire_if_needed(key, now_ms);
+        match self.keys.get_mut(key) {
+            Some(o) => {
+                self.stat_hits += 1;
+                o.touch(lru_clock(now_ms));
+                Some(o)
+            }
+            None => {
+                self.stat_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Look at a key without touching its LRU stamp or deleting it; an
+    /// expired key reads as absent.
+    pub fn peek(&self, key: &[u8], now_ms: i64) -> Option<&Obj> {
+        if self.is_expired(key, now_ms) {
+            return None;
+        }
+        self.keys.get(key)
+    }
+
+    pub fn exists(&mut self, key: &[u8], now_ms: i64) -> bool {
+        self.expire_if_needed(key, now_ms);
+        self.keys.contains_key(key)
+    }
+
+    /// Set `key` to `v` (Redis's setKey): overwrite or add; the TTL is
+    /// dropped unless `keep_ttl`.
+    pub fn set(&mut self, key: &[u8], v: Value, keep_ttl: bool, now_ms: i64) {
+        let lru = lru_clock(now_ms);
+        match self.keys.get_mut(key) {
+            Some(o) => {
+                o.set_value(v, false);
+                o.touch(lru);
+            }
+            None => {
+                self.keys.insert(SmallBytes::new(key), Obj::new(v, lru));
+            }
+        }
+        if !keep_ttl && !self.expires.is_empty() {
+            self.expires.remove(key);
+        }
+    }
+
+    /// Insert a whole object (RENAME, MOVE, COPY): replaces any old value.
+    pub fn insert_obj(&mut self, key: &[u8], o: Obj) {
+        self.keys.insert(SmallBytes::new(key), o);
+    }
+
+    /// Remove a key and its TTL. Returns the removed object.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Obj> {
+        let (_, o) = self.keys.remove(key)?;
+        if !self.expires.is_empty() {
+            self.expires.remove(key);
+        }
+        Some(o)
+    }
+
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        self.remove(key).is_some()
+    }
+
+    /// Set the absolute expiry of an existing key.
+    pub fn set_expire(&mut self, key: &[u8], when_ms: i64) {
+        match self.expires.get_mut(key) {
+            Some(t) => *t = when_ms,
+            None => {
+                self.expires.insert(SmallBytes::new(key), when_ms);
+            }
+        }
+    }
+
+    /// Remove the TTL of a key; true if it had one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        !self.expires.is_empty() && self.expires.remove(key).is_some()
+    }
+
+    /// A random key that is not expired (expired ones met on the way are
+    /// deleted), as RANDOMKEY.
+    pub fn random_key(&mut self, now_ms: i64) -> Option<SmallBytes> {
+        let mut tries = 0;
+        loop {
+            let k = self.keys.random_entry()?.0.clone();
+            if self.is_expired(&k, now_ms) {
+                tries += 1;
+                // All keys volatile and expired: stop after a while, like
+                // Redis, returning one of them rather than looping forever.
+                if tries > 100 && self.expires.len() == self.keys.len() {
+                    return Some(k);
+                }
+                self.delete(&k);
+                self.stat_expired += 1;
+                continue;
+            }
+            return Some(k);
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.keys = Dict::new();
+        self.expires = Dict::new();
+        self.expire_cursor = 0;
+        self.avg_ttl = 0;
+    }
+
+    /// One pass of the active expire cycle over this db, stopping at
+    /// `deadline_us` (monotonic). Returns true if it stopped because of the
+    /// time limit.
+    pub fn active_expire(&mut self, now_ms: i64, deadline_us: u64, effort: u32) -> bool {
+        let per_loop = 20 + 5 * (effort.saturating_sub(1)) as usize;
+        let acceptable_stale = 10usize.saturating_sub(effort.saturating_sub(1) as usize);
+        let mut expired_keys: Vec<SmallBytes> = Vec::new();
+        loop {
+            if self.expires.is_empty() {
+                self.expire_cursor = 0;
+                return false;
+            }
+            let mut sampled = 0usize;
+            let mut ttl_sum = 0i64;
+            let mut ttl_samples = 0i64;
+            expired_keys.clear();
+            // Visit buckets until enough keys were sampled (Redis caps the
+            // number of empty buckets visited too).
+            let mut buckets = 0;
+            while sampled < per_loop && buckets < per_loop * 20 {
+                self.expire_cursor = self.expires.scan(self.expire_cursor, |k, &when| {
+                    sampled += 1;
+                    if when <= now_ms {
+                        expired_keys.push(k.clone());
+                    } else {
+                        ttl_sum += when - now_ms;
+                        ttl_samples += 1;
+                    }
+                });
+                buckets += 1;
+                if self.expire_cursor == 0 {
+                    break;
+                }
+            }
+            for k in &expired_keys {
+                self.delete(k);
+                self.stat_expired += 1;
+            }
+            if ttl_samples > 0 {
+                let avg = ttl_sum / ttl_samples;
+                self.avg_ttl = if self.avg_ttl == 0 {
+                    avg
+                } else {
+                    (self.avg_ttl / 50) * 49 + avg / 50
+                };
+            }
+            if crate::util::time::mono_us() >= deadline_us {
+                return true;
+            }
+            if sampled == 0 || expired_keys.len() * 100 <= sampled * acceptable_stale {
+                return false;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lazy_expiry() {
+        let mut db = Db::new(0);
+        db.set(b"a", Value::Int(1), false, 1000);
+        db.set_expire(b"a", 2000);
+        assert!(db.lookup(b"a", 1999).is_some());
+        assert!(db.lookup(b"a", 2000).is_none());
+        assert_eq!(db.len(), 0);
+        assert_eq!(db.expires.len(), 0);
+        assert_eq!(db.stat_expired, 1);
+    }
+
+    #[test]
+    fn set_drops_ttl_unless_kept() {
+        let mut db = Db::new(0);
+        db.set(b"a", Value::Int(1), false, 0);
+        db.set_expire(b"a", 5000);
+        db.set(b"a", Value::Int(2), true, 0);
+        assert_eq!(db.get_expire(b"a"), Some(5000));
+        db.set(b"a", Value::Int(3), false, 0);
+        assert_eq!(db.get_expire(b"a"), None);
+    }
+
+    #[test]
+    fn active_cycle_removes_expired() {
+        let mut db = Db::new(0);
+        for i in 0..1000 {
+            let k = format!("k{i}");
+            db.set(k.as_bytes(), Value::Int(i), false, 0);
+            if i % 2 == 0 {
+                db.set_expire(k.as_bytes(), 10);
+            } else {
+                db.set_expire(k.as_bytes(), 1_000_000);
+            }
+        }
+        let deadline = crate::util::time::mono_us() + 1_000_000;
+        for _ in 0..100 {
+            db.active_expire(100, deadline, 1);
+        }
+        assert_eq!(db.len(), 500);
+        assert_eq!(db.expires.len(), 500);
+    }
+}

@@ -1,0 +1,24 @@
+//! cinnabar: a Redis-compatible key-value server.
+//!
+//! The crate is a library so that unit tests, black-box tests and the
+//! `cinnabar-server` binary share one build. The shape follows DESIGN.md: one
+//! thread owns all data and runs a mio event loop (`server`), clients live in a
+//! slab (`net`), bytes go through the incremental RESP parser (`resp`) into the
+//! command table (`commands`) and on into the keyspace (`db`, `dict`, `types`).
+
+pub mod alloc;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod dict;
+pub mod log;
+pub mod net;
+pub mod resp;
+pub mod server;
+pub mod types;
+pub mod util;
+
+/// The Redis version we are a drop-in for; clients feature-detect on it.
+pub const REDIS_VERSION: &str = "7.0.15";
+/// Our own version.
+pub const CINNABAR_VERSION: &str = env!("CARGO_PKG_VERSION");

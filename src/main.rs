@@ -1,0 +1,173 @@
+//! `cinnabar-server [config-file] [--directive value ...]`: the command line
+//! of redis-server, then the start-up sequence and the event loop.
+
+use clap::Parser as _;
+
+use cinnabar::config::{self, Config};
+use cinnabar::server::Server;
+use cinnabar::{CINNABAR_VERSION, REDIS_VERSION, log, log_notice, log_warning};
+
+#[global_allocator]
+static GLOBAL: cinnabar::alloc::Counting = cinnabar::alloc::Counting;
+
+#[derive(clap::Parser, Debug)]
+#[command(
+    name = "cinnabar-server",
+    disable_version_flag = true,
+    disable_help_flag = true,
+    about = "A Redis-compatible server"
+)]
+struct Cli {
+    /// Print version and exit.
+    #[arg(short = 'v', long = "version")]
+    version: bool,
+    /// Print usage and exit.
+    #[arg(short = 'h', long = "help")]
+    help: bool,
+    /// `[config-file] [--directive value ...]`, as redis-server takes them.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    rest: Vec<String>,
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "Usage: ./cinnabar-server [/path/to/redis.conf] [options] [-]
+       ./cinnabar-server - (read config from stdin)
+       ./cinnabar-server -v or --version
+       ./cinnabar-server -h or --help
+
+Examples:
+       ./cinnabar-server (run the server with default conf)
+       ./cinnabar-server /etc/redis/6379.conf
+       ./cinnabar-server --port 7777
+       ./cinnabar-server --port 7777 --replicaof 127.0.0.1 8888
+       ./cinnabar-server /etc/myredis.conf --loglevel verbose -
+       ./cinnabar-server /etc/myredis.conf --loglevel verbose
+"
+    );
+    std::process::exit(1);
+}
+
+fn version_line() -> String {
+    format!(
+        "Redis server v={REDIS_VERSION} sha=00000000:0 malloc=mimalloc bits=64 build=cinnabar-{CINNABAR_VERSION} (cinnabar v={CINNABAR_VERSION})"
+    )
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(_) => usage(),
+    };
+    if cli.version {
+        println!("{}", version_line());
+        return;
+    }
+    if cli.help {
+        usage();
+    }
+    let mut cfg = Config::default();
+    let mut rest = cli.rest.as_slice();
+    let mut text = String::new();
+    // The first argument, if it does not start with "--", is the config file.
+    if let Some(first) = rest.first()
+        && !first.starts_with("--")
+    {
+        if first == "-" {
+            use std::io::Read;
+            let _ = std::io::stdin().read_to_string(&mut text);
+        } else {
+            match std::fs::read_to_string(first) {
+                Ok(t) => {
+                    text = t;
+                    cfg.config_file = std::fs::canonicalize(first)
+                        .ok()
+                        .map(|p| p.display().to_string());
+                }
+                Err(e) => {
+                    eprintln!("Fatal error, can't open config file '{first}': {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        rest = &rest[1..];
+    }
+    // A trailing "-" means: also read the config from stdin.
+    if rest.last().map(|s| s.as_str()) == Some("-") {
+        use std::io::Read;
+        let _ = std::io::stdin().read_to_string(&mut text);
+        rest = &rest[..rest.len() - 1];
+    }
+    match config::args_to_config(rest) {
+        Ok(opts) if !rest.is_empty() => {
+            text.push('\n');
+            text.push_str(&opts);
+        }
+        Ok(_) => {}
+        Err(e) => {
+            eprintln!("{e}");
+            usage();
+        }
+    }
+    if let Err(e) = cfg.load_string(&text) {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
+    log::set_verbosity(cfg.loglevel);
+    log::set_logfile(&cfg.logfile);
+    if !cfg.dir.is_empty()
+        && let Err(e) = std::env::set_current_dir(&cfg.dir)
+    {
+        log_warning!("Can't chdir to '{}': {}", cfg.dir, e);
+        std::process::exit(1);
+    }
+    let pid = std::process::id();
+    log_warning!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
+    log_warning!(
+        "Redis version={REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid={pid}, just started (cinnabar {CINNABAR_VERSION})"
+    );
+    if cfg.config_file.is_none() {
+        log_warning!(
+            "Warning: no config file specified, using the default config. In order to specify a config file use cinnabar-server /path/to/redis.conf"
+        );
+    } else {
+        log_notice!("Configuration loaded");
+    }
+    let unimpl = cfg.unimplemented_in_use();
+    if !unimpl.is_empty() {
+        log_warning!(
+            "Directives accepted but not implemented yet (no effect): {}",
+            unimpl.join(", ")
+        );
+    }
+    let port = cfg.port;
+    if cfg.always_show_logo {
+        log::write_raw(&format!(
+            "cinnabar {CINNABAR_VERSION} (Redis {REDIS_VERSION} compatible) 64 bit\nRunning in standalone mode\nPort: {port}\n PID: {pid}\n\n"
+        ));
+    } else {
+        log_notice!("Running mode=standalone, port={port}.");
+    }
+    if !cfg.pidfile.is_empty() {
+        if let Err(e) = std::fs::write(&cfg.pidfile, format!("{pid}\n")) {
+            log_warning!("Failed to write PID file: {e}");
+        }
+    }
+    let mut srv = match Server::new(cfg) {
+        Ok(s) => s,
+        Err(e) => {
+            log_warning!("Failed creating the event loop. Error message: '{e}'");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = srv.init() {
+        for line in e.lines() {
+            log_warning!("{line}");
+        }
+        std::process::exit(1);
+    }
+    log_notice!("Server initialized");
+    log_notice!("Ready to accept connections");
+    let code = srv.run();
+    std::process::exit(code);
+}

@@ -1,0 +1,251 @@
+//! A connected client: its socket, query buffer and parser, reply buffer,
+//! and the per-connection state commands read (db, protocol, name, flags).
+//!
+//! Reading fills the `BytesMut` query buffer 16 KiB at a time (or exactly
+//! the rest of a big bulk the parser announced); writing sends the reply
+//! buffer from where the last write stopped. Neither touches the keyspace:
+//! the server's loop parses and dispatches.
+
+use std::io::{self, Read, Write};
+
+use bytes::BytesMut;
+
+use crate::resp::{Parser, Reply};
+
+pub const IOBUF_LEN: usize = 16 * 1024;
+
+pub enum Conn {
+    Tcp(mio::net::TcpStream),
+    Unix(mio::net::UnixStream),
+}
+
+impl Conn {
+    pub fn source(&mut self) -> &mut dyn mio::event::Source {
+        match self {
+            Conn::Tcp(s) => s,
+            Conn::Unix(s) => s,
+        }
+    }
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.read(buf),
+            Conn::Unix(s) => s.read(buf),
+        }
+    }
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.write(buf),
+            Conn::Unix(s) => s.write(buf),
+        }
+    }
+    pub fn fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        match self {
+            Conn::Tcp(s) => s.as_raw_fd(),
+            Conn::Unix(s) => s.as_raw_fd(),
+        }
+    }
+    pub fn shutdown(&self) {
+        match self {
+            Conn::Tcp(s) => {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+            Conn::Unix(s) => {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    SkipNext,
+    Skip,
+}
+
+pub struct Client {
+    pub id: u64,
+    /// Slab key.
+    pub token: usize,
+    pub conn: Conn,
+    pub addr: String,
+    pub laddr: String,
+    pub is_unix: bool,
+    pub query: BytesMut,
+    pub parser: Parser,
+    /// Peak of the query buffer since the last cron check (qbuf-free etc.).
+    pub query_peak: usize,
+    pub reply: Reply,
+    pub db: usize,
+    pub name: Option<Vec<u8>>,
+    pub created_ms: i64,
+    pub last_interaction_ms: i64,
+    pub authenticated: bool,
+    pub close_after_reply: bool,
+    pub close_asap: bool,
+    pub write_interest: bool,
+    /// Queued in the server's pending-write list.
+    pub pending_write: bool,
+    pub reply_mode: ReplyMode,
+    pub no_evict: bool,
+    /// Full name of the last command run ("client|list").
+    pub last_cmd: String,
+    pub argv_len_sum: usize,
+    pub argc: usize,
+    /// Total bytes read from / written to the socket.
+    pub net_in: u64,
+    pub net_out: u64,
+    pub commands_processed: u64,
+}
+
+pub enum ReadResult {
+    Data,
+    WouldBlock,
+    Closed,
+}
+
+impl Client {
+    pub fn new(
+        id: u64,
+        token: usize,
+        conn: Conn,
+        addr: String,
+        laddr: String,
+        now_ms: i64,
+    ) -> Client {
+        let is_unix = matches!(conn, Conn::Unix(_));
+        Client {
+            id,
+            token,
+            conn,
+            addr,
+            laddr,
+            is_unix,
+            query: BytesMut::new(),
+            parser: Parser::new(),
+            query_peak: 0,
+            reply: Reply::new(),
+            db: 0,
+            name: None,
+            created_ms: now_ms,
+            last_interaction_ms: now_ms,
+            authenticated: false,
+            close_after_reply: false,
+            close_asap: false,
+            write_interest: false,
+            pending_write: false,
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            last_cmd: "NULL".into(),
+            argv_len_sum: 0,
+            argc: 0,
+            net_in: 0,
+            net_out: 0,
+            commands_processed: 0,
+        }
+    }
+
+    /// One read into the query buffer.
+    pub fn read_once(&mut self) -> io::Result<ReadResult> {
+        let want = match self.parser.pending_bulk() {
+            Some(n) if n > self.query.len() => (n - self.query.len()).max(IOBUF_LEN),
+            _ => IOBUF_LEN,
+        };
+        if self.query.capacity() - self.query.len() < want {
+            self.query.reserve(want);
+        }
+        let spare = self.query.spare_capacity_mut();
+        let len = spare.len().min(want.max(IOBUF_LEN));
+        // SAFETY: the kernel writes up to `len` bytes into the spare capacity;
+        // we only mark as initialised the bytes it reports written.
+        let buf = unsafe { std::slice::from_raw_parts_mut(spare.as_mut_ptr() as *mut u8, len) };
+        match self.conn.read(buf) {
+            Ok(0) => Ok(ReadResult::Closed),
+            Ok(n) => {
+                // SAFETY: n bytes were just written by read().
+                unsafe { self.query.set_len(self.query.len() + n) };
+                self.net_in += n as u64;
+                if self.query.len() > self.query_peak {
+                    self.query_peak = self.query.len();
+                }
+                Ok(ReadResult::Data)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(ReadResult::WouldBlock),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(ReadResult::Data),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Write as much of the reply buffer as the socket takes. Returns true
+    /// when everything was written.
+    pub fn write_pending(&mut self) -> io::Result<bool> {
+        while self.reply.sent < self.reply.buf.len() {
+            match self.conn.write(&self.reply.buf[self.reply.sent..]) {
+                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "write zero")),
+                Ok(n) => {
+                    self.reply.sent += n;
+                    self.net_out += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        self.reply.buf.clear();
+        self.reply.sent = 0;
+        if self.reply.buf.capacity() > 64 * 1024 {
+            self.reply.buf.shrink_to(16 * 1024);
+        }
+        Ok(true)
+    }
+
+    pub fn has_pending_reply(&self) -> bool {
+        self.reply.pending() > 0
+    }
+
+    /// CLIENT LIST / CLIENT INFO line.
+    pub fn info_line(&self, now_ms: i64, cmd_name: &str) -> String {
+        let mut flags = String::new();
+        if self.close_asap {
+            flags.push('A');
+        }
+        if self.close_after_reply {
+            flags.push('c');
+        }
+        if self.no_evict {
+            flags.push('e');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        let qbuf = self.query.len();
+        let qbuf_free = self.query.capacity() - qbuf;
+        let omem = self.reply.buf.capacity();
+        let tot_mem = omem + self.query.capacity() + 1024 * 2 + std::mem::size_of::<Client>();
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.conn.fd(),
+            String::from_utf8_lossy(self.name.as_deref().unwrap_or(b"")),
+            (now_ms - self.created_ms) / 1000,
+            (now_ms - self.last_interaction_ms) / 1000,
+            flags,
+            self.db,
+            qbuf,
+            qbuf_free,
+            self.argv_len_sum,
+            self.reply.buf.capacity().max(1024),
+            self.reply.buf.capacity().max(1024),
+            self.reply.pending(),
+            omem,
+            tot_mem,
+            cmd_name,
+            self.reply.resp,
+        )
+    }
+}

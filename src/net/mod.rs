@@ -1,0 +1,7 @@
+//! Networking: client connections and listening sockets.
+
+pub mod client;
+pub mod listener;
+
+pub use client::{Client, Conn};
+pub use listener::Listener;

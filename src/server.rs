@@ -1,0 +1,704 @@
+//! The server: all state owned by the main thread, and the mio event loop.
+//!
+//! One thread runs everything that touches data, as Redis does: accept, read,
+//! parse, dispatch, reply. Clients live in a `Slab`; a client being served is
+//! taken out of its slot for the duration of the command (`Option<Box<_>>`),
+//! so a handler gets `&mut Server` and `&mut Client` at once without any
+//! locking or reference counting. Replies accumulate in the client's buffer
+//! and are written in `before_sleep`; only a write that falls short asks mio
+//! for WRITABLE interest. `cron` runs `hz` times per second: client timeouts,
+//! the active expire cycle, incremental rehashing, dict shrinking.
+//!
+//! Reading is fair: a client is read at most `MAX_READS_PER_EVENT` times per
+//! loop iteration; one that still has data waiting goes on `pending_reads`
+//! and the next poll does not block, so one busy pipeline cannot starve the
+//! others.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use mio::{Events, Interest, Poll, Token};
+use slab::Slab;
+
+use crate::commands::{self, table::Table, table::flags};
+use crate::config::Config;
+use crate::db::Db;
+use crate::net::client::{ReadResult, ReplyMode};
+use crate::net::{Client, Conn, Listener};
+use crate::resp::Limits;
+use crate::util::time::{mono_us, now_ms};
+use crate::{log_notice, log_verbose, log_warning};
+
+const LISTENER_TOKENS: usize = 64;
+const MAX_READS_PER_EVENT: usize = 8;
+
+static SHUTDOWN_SIGNAL: AtomicBool = AtomicBool::new(false);
+static SIGNAL_NUM: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    SIGNAL_NUM.store(sig, Ordering::SeqCst);
+    SHUTDOWN_SIGNAL.store(true, Ordering::SeqCst);
+}
+
+#[derive(Default, Clone, Debug)]
+pub struct CmdStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected: u64,
+    pub failed: u64,
+}
+
+#[derive(Default, Debug)]
+pub struct Stats {
+    pub connections_received: u64,
+    pub rejected_connections: u64,
+    pub commands_processed: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub total_error_replies: u64,
+    pub errors: HashMap<String, u64>,
+    pub expired_stale_perc: f64,
+    pub expire_cycle_cpu_ms: u64,
+    pub active_expire_time_limit_hit: u64,
+}
+
+pub struct Server {
+    pub cfg: Config,
+    pub dbs: Vec<Db>,
+    pub clients: Slab<Option<Box<Client>>>,
+    pub table: &'static Table,
+    pub cmd_stats: Vec<CmdStat>,
+    pub stats: Stats,
+    pub poll: Poll,
+    pub listeners: Vec<Listener>,
+    pub next_client_id: u64,
+    /// Wall clock of the current command (ms), like Redis's cached mstime.
+    pub now_ms: i64,
+    pub start_ms: i64,
+    pub start_mono_us: u64,
+    /// Clients with replies to write in before_sleep.
+    pending_writes: Vec<usize>,
+    /// Clients that still had data to read when we moved on.
+    pending_reads: Vec<usize>,
+    pub active_expire_enabled: bool,
+    /// The last active expire cycle stopped at its time limit.
+    expire_timed_out: bool,
+    pub shutdown_asap: bool,
+    pub exit_code: i32,
+    /// Epoch the DEBUG command family may use to change behaviour.
+    pub cron_loops: u64,
+    pub executable: String,
+    pub config_file: Option<String>,
+    pub run_id: String,
+    /// Clients blocked by `CLIENT PAUSE`-like mechanisms would go here;
+    /// DEBUG SLEEP blocks the whole loop as in Redis.
+    pub hz: u32,
+}
+
+fn random_hex(n: usize) -> String {
+    use rand::RngExt;
+    let mut r = rand::rng();
+    (0..n)
+        .map(|_| format!("{:x}", r.random_range(0..16u8)))
+        .collect()
+}
+
+impl Server {
+    pub fn new(cfg: Config) -> std::io::Result<Server> {
+        let table: &'static Table = Box::leak(Box::new(Table::build(&commands::registry())));
+        let dbs = (0..cfg.databases).map(Db::new).collect();
+        let now = now_ms();
+        Ok(Server {
+            hz: cfg.hz,
+            dbs,
+            clients: Slab::new(),
+            cmd_stats: vec![CmdStat::default(); table.count],
+            table,
+            stats: Stats::default(),
+            poll: Poll::new()?,
+            listeners: Vec::new(),
+            next_client_id: 1,
+            now_ms: now,
+            start_ms: now,
+            start_mono_us: mono_us(),
+            pending_writes: Vec::new(),
+            pending_reads: Vec::new(),
+            active_expire_enabled: true,
+            expire_timed_out: false,
+            shutdown_asap: false,
+            exit_code: 0,
+            cron_loops: 0,
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            config_file: cfg.config_file.clone(),
+            run_id: random_hex(40),
+            cfg,
+        })
+    }
+
+    /// Open the listeners and install signal handlers. Errors are logged
+    /// lines; the caller exits with status 1.
+    pub fn init(&mut self) -> Result<(), String> {
+        // SAFETY: installing async-signal-safe handlers that only store atomics.
+        unsafe {
+            libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+            libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        }
+        self.listeners = crate::net::listener::open_all(&self.cfg)?;
+        for (i, l) in self.listeners.iter_mut().enumerate() {
+            self.poll
+                .registry()
+                .register(l.source(), Token(i), Interest::READABLE)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// The event loop. Returns the process exit code.
+    pub fn run(&mut self) -> i32 {
+        let mut events = Events::with_capacity(1024);
+        let mut next_cron = mono_us();
+        loop {
+            self.before_sleep();
+            if self.shutdown_asap {
+                if self.prepare_shutdown() {
+                    return self.exit_code;
+                }
+                self.shutdown_asap = false;
+            }
+            let now = mono_us();
+            let timeout = if !self.pending_reads.is_empty() || self.expire_timed_out {
+                Duration::ZERO
+            } else {
+                Duration::from_micros(next_cron.saturating_sub(now))
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout))
+                && e.kind() != std::io::ErrorKind::Interrupted
+            {
+                log_warning!("epoll error: {e}");
+            }
+            self.now_ms = now_ms();
+            for ev in events.iter() {
+                let t = ev.token().0;
+                if t < LISTENER_TOKENS {
+                    self.accept(t);
+                } else {
+                    let key = t - LISTENER_TOKENS;
+                    if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                        self.handle_readable(key);
+                    }
+                    if ev.is_writable() {
+                        self.handle_writable(key);
+                    }
+                }
+            }
+            let again = std::mem::take(&mut self.pending_reads);
+            for key in again {
+                self.handle_readable(key);
+            }
+            if SHUTDOWN_SIGNAL.swap(false, Ordering::SeqCst) {
+                let sig = SIGNAL_NUM.load(Ordering::SeqCst);
+                let name = if sig == libc::SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                };
+                log_warning!("Received {name} scheduling shutdown...");
+                self.shutdown_asap = true;
+            }
+            if mono_us() >= next_cron {
+                self.cron();
+                next_cron = mono_us() + 1_000_000 / self.cfg.hz.max(1) as u64;
+            }
+        }
+    }
+
+    fn accept(&mut self, li: usize) {
+        loop {
+            let accepted = match &self.listeners[li] {
+                Listener::Tcp(l) => l.accept().map(|(s, addr)| {
+                    let _ = s.set_nodelay(true);
+                    let laddr = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                    (Conn::Tcp(s), addr.to_string(), laddr)
+                }),
+                Listener::Unix(l) => l.accept().map(|(s, _)| {
+                    let path = self.cfg.unixsocket.clone();
+                    (Conn::Unix(s), format!("{path}:0"), format!("{path}:0"))
+                }),
+            };
+            match accepted {
+                Ok((conn, addr, laddr)) => self.add_client(conn, addr, laddr),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    log_warning!("Accepting client connection: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn add_client(&mut self, mut conn: Conn, addr: String, laddr: String) {
+        self.stats.connections_received += 1;
+        if self.clients.len() >= self.cfg.maxclients {
+            // Best effort, as Redis: tell the client why, then close.
+            if let Conn::Tcp(s) = &mut conn {
+                use std::io::Write;
+                let _ = s.write(b"-ERR max number of clients reached\r\n");
+            } else if let Conn::Unix(s) = &mut conn {
+                use std::io::Write;
+                let _ = s.write(b"-ERR max number of clients reached\r\n");
+            }
+            self.stats.rejected_connections += 1;
+            log_verbose!(
+                "Error registering fd event for the new client: max number of clients reached (fd={})",
+                conn.fd()
+            );
+            return;
+        }
+        if let Conn::Tcp(_) = conn
+            && self.cfg.tcp_keepalive > 0
+        {
+            set_keepalive(conn.fd(), self.cfg.tcp_keepalive);
+        }
+        let entry = self.clients.vacant_entry();
+        let key = entry.key();
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        let mut c = Box::new(Client::new(id, key, conn, addr, laddr, self.now_ms));
+        c.authenticated = self.cfg.requirepass.is_empty();
+        if let Err(e) = self.poll.registry().register(
+            c.conn.source(),
+            Token(key + LISTENER_TOKENS),
+            Interest::READABLE,
+        ) {
+            log_warning!("Error registering fd event for the new client: {e}");
+            return;
+        }
+        log_verbose!("Accepted {}", c.addr);
+        entry.insert(Some(c));
+    }
+
+    fn handle_readable(&mut self, key: usize) {
+        let Some(slot) = self.clients.get_mut(key) else {
+            return;
+        };
+        let Some(mut c) = slot.take() else { return };
+        let mut reads = 0;
+        let mut alive = true;
+        loop {
+            if c.close_asap || c.close_after_reply {
+                break;
+            }
+            match c.read_once() {
+                Ok(ReadResult::Data) => {
+                    c.last_interaction_ms = self.now_ms;
+                    self.process_input(&mut c);
+                    reads += 1;
+                    if reads >= MAX_READS_PER_EVENT {
+                        self.pending_reads.push(key);
+                        break;
+                    }
+                }
+                Ok(ReadResult::WouldBlock) => break,
+                Ok(ReadResult::Closed) => {
+                    log_verbose!(
+                        "Client closed connection id={} addr={} laddr={} fd={} name={}",
+                        c.id,
+                        c.addr,
+                        c.laddr,
+                        c.conn.fd(),
+                        String::from_utf8_lossy(c.name.as_deref().unwrap_or(b""))
+                    );
+                    alive = false;
+                    break;
+                }
+                Err(e) => {
+                    log_verbose!("Reading from client: {e}");
+                    alive = false;
+                    break;
+                }
+            }
+        }
+        if c.query.len() > self.cfg.client_query_buffer_limit {
+            log_warning!(
+                "Closing client that reached max query buffer length: {} (qbuf initial bytes: {:?})",
+                c.info_line(self.now_ms, &c.last_cmd),
+                String::from_utf8_lossy(&c.query[..c.query.len().min(64)])
+            );
+            alive = false;
+        }
+        self.put_back(c, alive);
+    }
+
+    /// Return a client to its slot after serving it, or free it.
+    fn put_back(&mut self, c: Box<Client>, alive: bool) {
+        let key = c.token;
+        if !alive || c.close_asap {
+            self.free_client(c);
+            return;
+        }
+        let mut c = c;
+        if c.has_pending_reply() && !c.pending_write {
+            c.pending_write = true;
+            self.pending_writes.push(key);
+        } else if c.close_after_reply && !c.has_pending_reply() {
+            self.free_client(c);
+            return;
+        }
+        if let Some(slot) = self.clients.get_mut(key) {
+            *slot = Some(c);
+        }
+    }
+
+    fn free_client(&mut self, mut c: Box<Client>) {
+        let _ = self.poll.registry().deregister(c.conn.source());
+        c.conn.shutdown();
+        if self.clients.contains(c.token) {
+            self.clients.remove(c.token);
+        }
+    }
+
+    /// Parse and run every complete request in the query buffer.
+    fn process_input(&mut self, c: &mut Client) {
+        let limits = Limits {
+            max_bulk_len: self.cfg.proto_max_bulk_len,
+            unauthenticated: !c.authenticated,
+        };
+        loop {
+            if c.close_after_reply || c.close_asap {
+                return;
+            }
+            match c.parser.parse(&mut c.query, &limits) {
+                Ok(Some(argv)) => {
+                    if argv.is_empty() {
+                        continue;
+                    }
+                    self.execute(c, argv);
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    c.reply.muted = false;
+                    c.reply.err(&e.reply);
+                    log_verbose!(
+                        "Protocol error ({}) from client: {}. Query buffer during protocol error: '{}'",
+                        e.log,
+                        c.info_line(self.now_ms, &c.last_cmd),
+                        String::from_utf8_lossy(&c.query[..c.query.len().min(128)])
+                    );
+                    c.query.clear();
+                    c.close_after_reply = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Look up, check and run one command (Redis's processCommand + call).
+    pub fn execute(&mut self, c: &mut Client, argv: Vec<Bytes>) {
+        self.now_ms = now_ms();
+        c.argc = argv.len();
+        c.argv_len_sum = argv.iter().map(|a| a.len()).sum();
+        let skip_this = c.reply_mode == ReplyMode::Skip;
+        if skip_this {
+            c.reply_mode = ReplyMode::On;
+        }
+        c.reply.muted = matches!(c.reply_mode, ReplyMode::Off) || skip_this;
+        let table = self.table;
+        let cmd = match table.lookup(&argv) {
+            Ok(cmd) => cmd,
+            Err(is_sub) => {
+                let msg = if is_sub {
+                    format!(
+                        "unknown subcommand '{}'. Try {} HELP.",
+                        trunc(&argv[1], 128),
+                        String::from_utf8_lossy(&argv[0]).to_uppercase()
+                    )
+                } else {
+                    let mut args = String::new();
+                    for a in &argv[1..] {
+                        if args.len() >= 128 {
+                            break;
+                        }
+                        let room = 128 - args.len();
+                        args.push('\'');
+                        args.push_str(&trunc(a, room));
+                        args.push_str("' ");
+                    }
+                    format!(
+                        "unknown command '{}', with args beginning with: {}",
+                        trunc(&argv[0], 128),
+                        args
+                    )
+                };
+                self.reject(c, None, &msg);
+                return;
+            }
+        };
+        if (cmd.arity > 0 && cmd.arity as usize != argv.len())
+            || (argv.len() as i64) < -(cmd.arity as i64)
+        {
+            let msg = format!("wrong number of arguments for '{}' command", cmd.name);
+            self.reject(c, Some(cmd.id), &msg);
+            return;
+        }
+        if !c.authenticated && !cmd.has(flags::NO_AUTH) {
+            self.reject_code(c, Some(cmd.id), "NOAUTH Authentication required.");
+            return;
+        }
+        let errors_before = c.reply.errors;
+        let start = mono_us();
+        (cmd.handler)(self, c, &argv);
+        let dur = mono_us() - start;
+        let st = &mut self.cmd_stats[cmd.id];
+        st.calls += 1;
+        st.usec += dur;
+        if c.reply.errors > errors_before {
+            st.failed += 1;
+            self.count_error(&c.reply.last_error_code.clone());
+        }
+        self.stats.commands_processed += 1;
+        c.commands_processed += 1;
+        c.last_cmd.clear();
+        c.last_cmd.push_str(&cmd.name);
+        if c.reply_mode == ReplyMode::SkipNext {
+            c.reply_mode = ReplyMode::Skip;
+        }
+    }
+
+    fn count_error(&mut self, code: &str) {
+        self.stats.total_error_replies += 1;
+        // Redis caps the number of distinct error codes it tracks at 128.
+        if let Some(n) = self.stats.errors.get_mut(code) {
+            *n += 1;
+        } else if self.stats.errors.len() < 128 {
+            self.stats.errors.insert(code.to_string(), 1);
+        }
+    }
+
+    fn reject(&mut self, c: &mut Client, cmd: Option<usize>, msg: &str) {
+        c.reply.err(msg);
+        if let Some(id) = cmd {
+            self.cmd_stats[id].rejected += 1;
+        }
+        self.count_error("ERR");
+    }
+
+    fn reject_code(&mut self, c: &mut Client, cmd: Option<usize>, msg: &str) {
+        c.reply.err_code(msg);
+        if let Some(id) = cmd {
+            self.cmd_stats[id].rejected += 1;
+        }
+        let code = msg.split(' ').next().unwrap_or("ERR").to_string();
+        self.count_error(&code);
+    }
+
+    fn handle_writable(&mut self, key: usize) {
+        let Some(Some(c)) = self.clients.get_mut(key) else {
+            return;
+        };
+        if c.pending_write {
+            return; // before_sleep will write it
+        }
+        if c.has_pending_reply() {
+            self.pending_writes.push(key);
+            c.pending_write = true;
+        }
+    }
+
+    /// Write pending replies; ask for WRITABLE only when a write falls short.
+    fn before_sleep(&mut self) {
+        if self.expire_timed_out && self.active_expire_enabled {
+            self.active_expire_cycle(1000);
+        }
+        let pending = std::mem::take(&mut self.pending_writes);
+        for key in pending {
+            let Some(slot) = self.clients.get_mut(key) else {
+                continue;
+            };
+            let Some(mut c) = slot.take() else { continue };
+            c.pending_write = false;
+            let ok = match c.write_pending() {
+                Ok(done) => {
+                    if done && c.write_interest {
+                        c.write_interest = false;
+                        let _ = self.poll.registry().reregister(
+                            c.conn.source(),
+                            Token(key + LISTENER_TOKENS),
+                            Interest::READABLE,
+                        );
+                    } else if !done && !c.write_interest {
+                        c.write_interest = true;
+                        let _ = self.poll.registry().reregister(
+                            c.conn.source(),
+                            Token(key + LISTENER_TOKENS),
+                            Interest::READABLE | Interest::WRITABLE,
+                        );
+                    }
+                    !(done && c.close_after_reply)
+                }
+                Err(e) => {
+                    log_verbose!("Error writing to client: {e}");
+                    false
+                }
+            };
+            if ok {
+                self.clients[key] = Some(c);
+            } else {
+                self.free_client(c);
+            }
+        }
+    }
+
+    fn cron(&mut self) {
+        self.cron_loops += 1;
+        self.now_ms = now_ms();
+        self.hz = self.cfg.hz;
+        // Client timeouts and closing of clients killed while not being served.
+        let timeout_ms = self.cfg.timeout as i64 * 1000;
+        let mut to_free = Vec::new();
+        for (key, slot) in self.clients.iter_mut() {
+            let Some(c) = slot else { continue };
+            if c.close_asap {
+                to_free.push(key);
+            } else if timeout_ms > 0 && self.now_ms - c.last_interaction_ms > timeout_ms {
+                log_verbose!("Closing idle client");
+                to_free.push(key);
+            } else if c.query.is_empty() && c.query.capacity() > 32 * 1024 {
+                c.query = bytes::BytesMut::new();
+            }
+        }
+        for key in to_free {
+            if let Some(Some(c)) = self.clients.get_mut(key).map(|s| s.take()) {
+                self.free_client(c);
+            }
+        }
+        if self.active_expire_enabled {
+            // Slow cycle: up to 25% of a cron period.
+            let budget = 250_000 / self.cfg.hz.max(1) as u64;
+            self.active_expire_cycle(budget);
+        }
+        // Shrink dicts that are mostly empty, then rehash for up to 1 ms.
+        for db in &mut self.dbs {
+            db.keys.shrink_if_needed();
+            db.expires.shrink_if_needed();
+        }
+        if self.cfg.activerehashing {
+            let deadline = mono_us() + 1000;
+            for db in &mut self.dbs {
+                if mono_us() >= deadline {
+                    break;
+                }
+                if db.keys.is_rehashing() {
+                    db.keys.rehash_for(Duration::from_micros(1000));
+                    break;
+                }
+                if db.expires.is_rehashing() {
+                    db.expires.rehash_for(Duration::from_micros(1000));
+                    break;
+                }
+            }
+        }
+    }
+
+    fn active_expire_cycle(&mut self, budget_us: u64) {
+        let start = mono_us();
+        let deadline = start + budget_us;
+        let now = now_ms();
+        self.expire_timed_out = false;
+        for db in &mut self.dbs {
+            if db.active_expire(now, deadline, 1) {
+                self.expire_timed_out = true;
+                self.stats.active_expire_time_limit_hit += 1;
+                break;
+            }
+        }
+        self.stats.expire_cycle_cpu_ms += (mono_us() - start) / 1000;
+    }
+
+    /// Finish before exit (SHUTDOWN, SIGTERM). Returns false if the shutdown
+    /// was refused.
+    pub fn prepare_shutdown(&mut self) -> bool {
+        log_warning!("User requested shutdown...");
+        // Flush what we can to clients, then close.
+        self.before_sleep();
+        if !self.cfg.unixsocket.is_empty() {
+            log_notice!("Removing the unix socket file.");
+            let _ = std::fs::remove_file(&self.cfg.unixsocket);
+        }
+        if !self.cfg.pidfile.is_empty() {
+            log_notice!("Removing the pid file.");
+            let _ = std::fs::remove_file(&self.cfg.pidfile);
+        }
+        log_warning!("Redis is now ready to exit, bye bye...");
+        true
+    }
+
+    /// Find a client by id (None if it is the one being served).
+    pub fn client_by_id(&mut self, id: u64) -> Option<&mut Client> {
+        self.clients
+            .iter_mut()
+            .filter_map(|(_, s)| s.as_deref_mut())
+            .find(|c| c.id == id)
+    }
+
+    /// Seconds since start.
+    pub fn uptime_secs(&self) -> u64 {
+        (mono_us() - self.start_mono_us) / 1_000_000
+    }
+
+    /// `used_memory` as INFO reports it.
+    pub fn used_memory(&self) -> usize {
+        crate::alloc::used_memory()
+    }
+
+    pub fn db(&mut self, c: &Client) -> &mut Db {
+        &mut self.dbs[c.db]
+    }
+}
+
+fn trunc(b: &[u8], n: usize) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(n)]).into_owned()
+}
+
+fn set_keepalive(fd: i32, interval: u32) {
+    let one: libc::c_int = 1;
+    let idle = interval as libc::c_int;
+    let intvl = (interval / 3).max(1) as libc::c_int;
+    let cnt: libc::c_int = 3;
+    let sz = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: setsockopt on a socket we own, with pointers to stack ints.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_KEEPALIVE,
+            &one as *const _ as _,
+            sz,
+        );
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPIDLE,
+            &idle as *const _ as _,
+            sz,
+        );
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPINTVL,
+            &intvl as *const _ as _,
+            sz,
+        );
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPCNT,
+            &cnt as *const _ as _,
+            sz,
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! Small shared helpers: number parsing and formatting with Redis's exact
+//! rules, glob matching, time.
+
+pub mod glob;
+pub mod num;
+pub mod time;
