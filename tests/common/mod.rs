@@ -1,0 +1,159 @@
+//! Shared helpers for black-box tests: start a server binary on a free
+//! loopback port and talk RESP to it over TCP.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+pub fn cinnabar_bin() -> String {
+    env!("CARGO_BIN_EXE_cinnabar-server").to_string()
+}
+
+/// Path of Debian's redis-server, if installed (for differential tests).
+pub fn redis_bin() -> Option<String> {
+    let p = "/usr/bin/redis-server";
+    std::path::Path::new(p).exists().then(|| p.to_string())
+}
+
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub dir: std::path::PathBuf,
+}
+
+impl Server {
+    /// Start `bin` with `--port P --bind 127.0.0.1 --save "" --dir TMP` plus `args`.
+    pub fn start_bin(bin: &str, args: &[&str]) -> Server {
+        for _ in 0..5 {
+            let port = free_port();
+            let dir = std::env::temp_dir().join(format!("cinnabar-test-{}-{}", std::process::id(), port));
+            std::fs::create_dir_all(&dir).unwrap();
+            let mut cmd = Command::new(bin);
+            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir"])
+                .arg(&dir)
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            let child = cmd.spawn().expect("spawn server");
+            let mut s = Server { child, port, dir };
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(5) {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return s;
+                }
+                if let Ok(Some(_)) = s.child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = s.child.kill();
+        }
+        panic!("server {bin} did not start");
+    }
+
+    pub fn start(args: &[&str]) -> Server {
+        Self::start_bin(&cinnabar_bin(), args)
+    }
+
+    pub fn conn(&self) -> Conn {
+        Conn::connect(self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub struct Conn {
+    pub r: BufReader<TcpStream>,
+    pub w: TcpStream,
+}
+
+/// Encode a command as a RESP multibulk.
+pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut v = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        v.extend_from_slice(a);
+        v.extend_from_slice(b"\r\n");
+    }
+    v
+}
+
+impl Conn {
+    pub fn connect(port: u16) -> Conn {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.set_nodelay(true).unwrap();
+        Conn {
+            r: BufReader::new(s.try_clone().unwrap()),
+            w: s,
+        }
+    }
+
+    pub fn send_raw(&mut self, b: &[u8]) {
+        self.w.write_all(b).unwrap();
+    }
+
+    /// Send a command and return the raw bytes of one reply.
+    pub fn cmd_raw(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        self.send_raw(&encode(args));
+        self.read_reply()
+    }
+
+    /// Send a command given as strings; return the raw reply as a String.
+    pub fn cmd(&mut self, args: &[&str]) -> String {
+        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        String::from_utf8_lossy(&self.cmd_raw(&a)).into_owned()
+    }
+
+    /// Read one complete reply (any RESP2/RESP3 type), raw.
+    pub fn read_reply(&mut self) -> Vec<u8> {
+        let mut line = Vec::new();
+        self.r.read_until(b'\n', &mut line).unwrap();
+        assert!(!line.is_empty(), "connection closed");
+        let mut out = line.clone();
+        let body = std::str::from_utf8(&line[1..line.len() - 2]).unwrap_or("0").to_string();
+        match line[0] {
+            b'$' | b'=' | b'!' => {
+                let n: i64 = body.parse().unwrap();
+                if n >= 0 {
+                    let mut b = vec![0u8; n as usize + 2];
+                    self.r.read_exact(&mut b).unwrap();
+                    out.extend(b);
+                }
+            }
+            b'*' | b'~' | b'>' => {
+                let n: i64 = body.parse().unwrap();
+                for _ in 0..n.max(0) {
+                    out.extend(self.read_reply());
+                }
+            }
+            b'%' | b'|' => {
+                let n: i64 = body.parse().unwrap();
+                for _ in 0..2 * n {
+                    out.extend(self.read_reply());
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// True when the server closed the connection (reads EOF).
+    pub fn is_closed(&mut self) -> bool {
+        let mut b = [0u8; 1];
+        matches!(self.r.read(&mut b), Ok(0) | Err(_))
+    }
+}
