@@ -296,6 +296,15 @@ impl Server {
             match c.read_once() {
                 Ok(ReadResult::Data) => {
                     c.last_interaction_ms = self.now_ms;
+                    if c.query.len() > self.cfg.client_query_buffer_limit {
+                        log_warning!(
+                            "Closing client that reached max query buffer length: {} (qbuf initial bytes: {:?})",
+                            c.info_line(self.now_ms, &c.last_cmd),
+                            String::from_utf8_lossy(&c.query[..c.query.len().min(64)])
+                        );
+                        alive = false;
+                        break;
+                    }
                     self.process_input(&mut c);
                     reads += 1;
                     if reads >= MAX_READS_PER_EVENT {
@@ -322,14 +331,6 @@ impl Server {
                     break;
                 }
             }
-        }
-        if c.query.len() > self.cfg.client_query_buffer_limit {
-            log_warning!(
-                "Closing client that reached max query buffer length: {} (qbuf initial bytes: {:?})",
-                c.info_line(self.now_ms, &c.last_cmd),
-                String::from_utf8_lossy(&c.query[..c.query.len().min(64)])
-            );
-            alive = false;
         }
         self.put_back(c, alive);
     }

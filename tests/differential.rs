@@ -50,7 +50,9 @@ fn run_file(path: &std::path::Path, redis: &str) -> Vec<String> {
 #[test]
 fn replies_match_redis_server() {
     let Some(redis) = redis_bin() else {
-        eprintln!("SKIPPED: differential test needs /usr/bin/redis-server (apt-get install redis-server)");
+        eprintln!(
+            "SKIPPED: differential test needs /usr/bin/redis-server (apt-get install redis-server)"
+        );
         return;
     };
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diff");
@@ -65,5 +67,10 @@ fn replies_match_redis_server() {
     for f in &files {
         all.extend(run_file(f, &redis));
     }
-    assert!(all.is_empty(), "{} replies differ:\n{}", all.len(), all.join("\n"));
+    assert!(
+        all.is_empty(),
+        "{} replies differ:\n{}",
+        all.len(),
+        all.join("\n")
+    );
 }

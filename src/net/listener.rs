@@ -131,10 +131,11 @@ pub fn open_all(cfg: &Config) -> Result<Vec<Listener>, String> {
                         continue;
                     }
                     return Err(format!(
-                        "Warning: Could not create server TCP listening socket {}:{}: {}",
+                        "Warning: Could not create server TCP listening socket {}:{}: bind: {}\nFailed listening on port {} (TCP), aborting.",
                         name,
                         cfg.port,
-                        strip_os_error(&e)
+                        strip_os_error(&e),
+                        cfg.port
                     ));
                 }
             }

@@ -33,14 +33,23 @@ impl Server {
     pub fn start_bin(bin: &str, args: &[&str]) -> Server {
         for _ in 0..5 {
             let port = free_port();
-            let dir = std::env::temp_dir().join(format!("cinnabar-test-{}-{}", std::process::id(), port));
+            let dir =
+                std::env::temp_dir().join(format!("cinnabar-test-{}-{}", std::process::id(), port));
             std::fs::create_dir_all(&dir).unwrap();
             let mut cmd = Command::new(bin);
-            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir"])
-                .arg(&dir)
-                .args(args)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
+            cmd.args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--dir",
+            ])
+            .arg(&dir)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
             let child = cmd.spawn().expect("spawn server");
             let mut s = Server { child, port, dir };
             let start = Instant::now();
@@ -102,6 +111,13 @@ impl Conn {
         }
     }
 
+    pub fn try_connect(port: u16) -> Option<Conn> {
+        TcpStream::connect(("127.0.0.1", port)).ok().map(|s| Conn {
+            r: BufReader::new(s.try_clone().unwrap()),
+            w: s,
+        })
+    }
+
     pub fn send_raw(&mut self, b: &[u8]) {
         self.w.write_all(b).unwrap();
     }
@@ -124,7 +140,9 @@ impl Conn {
         self.r.read_until(b'\n', &mut line).unwrap();
         assert!(!line.is_empty(), "connection closed");
         let mut out = line.clone();
-        let body = std::str::from_utf8(&line[1..line.len() - 2]).unwrap_or("0").to_string();
+        let body = std::str::from_utf8(&line[1..line.len() - 2])
+            .unwrap_or("0")
+            .to_string();
         match line[0] {
             b'$' | b'=' | b'!' => {
                 let n: i64 = body.parse().unwrap();
