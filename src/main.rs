@@ -48,6 +48,32 @@ Examples:
     std::process::exit(1);
 }
 
+/// `daemonize yes`: fork, let the parent exit, start a new session, and
+/// point stdio at /dev/null (logs then go to `logfile`, as in Redis).
+fn daemonize() {
+    // SAFETY: called before any thread is started; standard fork/setsid.
+    unsafe {
+        match libc::fork() {
+            -1 => {
+                eprintln!("fork failed");
+                std::process::exit(1);
+            }
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if fd >= 0 {
+            libc::dup2(fd, 0);
+            libc::dup2(fd, 1);
+            libc::dup2(fd, 2);
+            if fd > 2 {
+                libc::close(fd);
+            }
+        }
+    }
+}
+
 fn version_line() -> String {
     format!(
         "Redis server v={REDIS_VERSION} sha=00000000:0 malloc=mimalloc bits=64 build=cinnabar-{CINNABAR_VERSION} (cinnabar v={CINNABAR_VERSION})"
@@ -121,6 +147,9 @@ fn main() {
         log_warning!("Can't chdir to '{}': {}", cfg.dir, e);
         std::process::exit(1);
     }
+    if cfg.daemonize {
+        daemonize();
+    }
     let pid = std::process::id();
     log_warning!("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
     log_warning!(
@@ -147,6 +176,10 @@ fn main() {
         ));
     } else {
         log_notice!("Running mode=standalone, port={port}.");
+    }
+    if cfg.daemonize && cfg.pidfile.is_empty() {
+        // Redis's default when daemonized without a pidfile.
+        let _ = cfg.set("pidfile", &["/var/run/redis.pid".to_string()]);
     }
     if !cfg.pidfile.is_empty() {
         if let Err(e) = std::fs::write(&cfg.pidfile, format!("{pid}\n")) {

@@ -294,7 +294,7 @@ impl Server {
                 break;
             }
             match c.read_once() {
-                Ok(ReadResult::Data) => {
+                Ok(r @ (ReadResult::Data | ReadResult::Drained)) => {
                     c.last_interaction_ms = self.now_ms;
                     if c.query.len() > self.cfg.client_query_buffer_limit {
                         log_warning!(
@@ -306,6 +306,9 @@ impl Server {
                         break;
                     }
                     self.process_input(&mut c);
+                    if matches!(r, ReadResult::Drained) {
+                        break;
+                    }
                     reads += 1;
                     if reads >= MAX_READS_PER_EVENT {
                         self.pending_reads.push(key);

@@ -102,7 +102,12 @@ pub struct Client {
 }
 
 pub enum ReadResult {
+    /// Bytes arrived and the socket may hold more.
     Data,
+    /// Bytes arrived and the read came back short: the socket buffer was
+    /// drained, so (edge-triggered) a new event will come with new data and
+    /// no extra read is needed to see WouldBlock.
+    Drained,
     WouldBlock,
     Closed,
 }
@@ -171,7 +176,11 @@ impl Client {
                 if self.query.len() > self.query_peak {
                     self.query_peak = self.query.len();
                 }
-                Ok(ReadResult::Data)
+                Ok(if n < len {
+                    ReadResult::Drained
+                } else {
+                    ReadResult::Data
+                })
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(ReadResult::WouldBlock),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(ReadResult::Data),
