@@ -119,7 +119,9 @@ impl Server {
             stats: Stats::default(),
             poll: Poll::new()?,
             listeners: Vec::new(),
-            next_client_id: 1,
+            // Redis gives ids 1 and 2 to its Lua and functions clients at
+            // startup; the first connection gets 3 there, and here too.
+            next_client_id: 3,
             now_ms: now,
             start_ms: now,
             start_mono_us: mono_us(),
@@ -368,20 +370,31 @@ impl Server {
 
     /// Parse and run every complete request in the query buffer.
     fn process_input(&mut self, c: &mut Client) {
-        let limits = Limits {
-            max_bulk_len: self.cfg.proto_max_bulk_len,
-            unauthenticated: !c.authenticated,
-        };
+        // While the batch runs, CLIENT LIST reports the whole buffer as
+        // read (Redis trims its query buffer only after the batch).
+        c.qbuf_batch = c.query.len();
+        self.process_input_batch(c);
+        c.qbuf_batch = 0;
+    }
+
+    fn process_input_batch(&mut self, c: &mut Client) {
         loop {
             if c.close_after_reply || c.close_asap {
                 return;
             }
+            // Per request: AUTH lifts the unauthenticated limits at once.
+            let limits = Limits {
+                max_bulk_len: self.cfg.proto_max_bulk_len,
+                unauthenticated: !c.authenticated,
+            };
             match c.parser.parse(&mut c.query, &limits) {
                 Ok(Some(argv)) => {
                     if argv.is_empty() {
                         continue;
                     }
                     self.execute(c, argv);
+                    // The arguments are gone once the command ran (argv-mem).
+                    c.argv_len_sum = 0;
                 }
                 Ok(None) => return,
                 Err(e) => {
@@ -639,6 +652,16 @@ impl Server {
         }
         log_warning!("Redis is now ready to exit, bye bye...");
         true
+    }
+
+    /// Close the client in slab slot `key` now (CLIENT KILL); its pending
+    /// replies are dropped. A client being served (its slot empty) is not
+    /// touched: it closes itself with `close_after_reply`.
+    pub fn kill_client(&mut self, key: usize) {
+        if let Some(Some(c)) = self.clients.get_mut(key).map(|s| s.take()) {
+            log_verbose!("Client {} killed", c.addr);
+            self.free_client(c);
+        }
     }
 
     /// Find a client by id (None if it is the one being served).

@@ -78,6 +78,9 @@ pub struct Client {
     pub parser: Parser,
     /// Peak of the query buffer since the last cron check (qbuf-free etc.).
     pub query_peak: usize,
+    /// Length of the query buffer when the current batch of requests began
+    /// (0 between batches): what CLIENT LIST shows as `qbuf` meanwhile.
+    pub qbuf_batch: usize,
     pub reply: Reply,
     pub db: usize,
     pub name: Option<Vec<u8>>,
@@ -132,6 +135,7 @@ impl Client {
             query: BytesMut::new(),
             parser: Parser::new(),
             query_peak: 0,
+            qbuf_batch: 0,
             reply: Reply::new(),
             db: 0,
             name: None,
@@ -215,14 +219,20 @@ impl Client {
         self.reply.pending() > 0
     }
 
-    /// CLIENT LIST / CLIENT INFO line.
+    /// CLIENT LIST / CLIENT INFO line, fields as in Redis 7.0. `cmd_name` is
+    /// the full name of the last command (the running one for the caller).
     pub fn info_line(&self, now_ms: i64, cmd_name: &str) -> String {
+        // Flags in Redis's order; the ones for states we do not have yet
+        // (replica, pubsub, multi, blocked, tracking...) are never set.
         let mut flags = String::new();
+        if self.close_after_reply {
+            flags.push('c');
+        }
         if self.close_asap {
             flags.push('A');
         }
-        if self.close_after_reply {
-            flags.push('c');
+        if self.is_unix {
+            flags.push('U');
         }
         if self.no_evict {
             flags.push('e');
@@ -230,12 +240,21 @@ impl Client {
         if flags.is_empty() {
             flags.push('N');
         }
-        let qbuf = self.query.len();
-        let qbuf_free = self.query.capacity() - qbuf;
-        let omem = self.reply.buf.capacity();
-        let tot_mem = omem + self.query.capacity() + 1024 * 2 + std::mem::size_of::<Client>();
+        let events = if self.write_interest { "rw" } else { "r" };
+        let qbuf = self.qbuf_batch.max(self.query.len());
+        let qbuf_free = self.query.capacity().saturating_sub(self.query.len());
+        // Redis keeps the first 16 KiB of replies in a static buffer (obl)
+        // and the rest in a list of blocks (oll, omem).
+        const REPLY_CHUNK: usize = 16 * 1024;
+        let pending = self.reply.pending();
+        let obl = pending.min(REPLY_CHUNK);
+        let omem = pending - obl;
+        let oll = omem.div_ceil(REPLY_CHUNK);
+        let rbs = self.reply.buf.capacity().max(REPLY_CHUNK);
+        let tot_mem =
+            omem + rbs + self.query.capacity() + self.argv_len_sum + std::mem::size_of::<Client>();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -248,11 +267,13 @@ impl Client {
             qbuf,
             qbuf_free,
             self.argv_len_sum,
-            self.reply.buf.capacity().max(1024),
-            self.reply.buf.capacity().max(1024),
-            self.reply.pending(),
+            rbs,
+            rbs,
+            obl,
+            oll,
             omem,
             tot_mem,
+            events,
             cmd_name,
             self.reply.resp,
         )
