@@ -23,7 +23,9 @@ static int parse_ld(const char *s, size_t len, long double *out) {
     buf[len] = '\0';
     errno = 0;
     long double v = strtold(buf, &end);
-    if (isspace((unsigned char)buf[0]) || *end != '\0' ||
+    /* (end - buf) != len: an embedded NUL must not end the number early. */
+    if (isspace((unsigned char)buf[0]) || *end != '\0' || (size_t)(end - buf) != len ||
+        errno == EINVAL ||
         (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
         isnan(v))
         return 0;

@@ -216,5 +216,6 @@ mod tests {
         assert_eq!(ld_add(b"x", b"1"), Err(LdError::BadFirst));
         assert_eq!(ld_add(b"1", b"1 "), Err(LdError::BadSecond));
         assert_eq!(ld_add(b"1e4932", b"1e4932"), Err(LdError::NanOrInf));
+        assert_eq!(ld_add(b"1\x002", b"1"), Err(LdError::BadFirst));
     }
 }
