@@ -293,7 +293,7 @@ impl Reply {
             self.simple(l);
         }
         self.simple("HELP");
-        self.simple("    Print this help.");
+        self.simple("    Prints this help.");
     }
 
     /// Drop what was written (after a write error or a kill).
