@@ -90,6 +90,9 @@ pub struct Obj {
 pub const LRU_MASK: u32 = (1 << 24) - 1;
 /// Flag in `Obj.lru`: the string was modified in place (encoding `raw`).
 pub const FLAG_RAW: u32 = 1 << 24;
+/// Flag in `Obj.lru`: an integer that Redis would not have made a shared
+/// object (COPY duplicates one), so OBJECT REFCOUNT answers 1.
+pub const FLAG_UNSHARED: u32 = 1 << 25;
 
 impl Obj {
     pub fn new(v: Value, lru: u32) -> Obj {
@@ -113,6 +116,7 @@ impl Obj {
     /// Replace the value; `raw` marks an in-place modification.
     pub fn set_value(&mut self, v: Value, raw: bool) {
         self.v = v;
+        self.lru &= !FLAG_UNSHARED;
         if raw {
             self.lru |= FLAG_RAW;
         } else {
