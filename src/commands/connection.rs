@@ -63,8 +63,7 @@ fn quit(_: &mut Server, c: &mut Client, _: &[Bytes]) {
 }
 
 fn select(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
-    let Some(id) = crate::util::num::parse_i64(&argv[1]) else {
-        c.reply.err(super::NOT_INTEGER);
+    let Some(id) = super::arg_int(c, &argv[1], None) else {
         return;
     };
     if id < 0 || id as usize >= srv.dbs.len() {

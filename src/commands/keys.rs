@@ -13,14 +13,13 @@
 
 use bytes::Bytes;
 
-use super::{DB_OUT_OF_RANGE, Handler, NO_SUCH_KEY, NOT_INTEGER, SYNTAX_ERR, is, text};
+use super::{DB_OUT_OF_RANGE, Handler, NO_SUCH_KEY, SYNTAX_ERR, arg_int, is, text};
 use crate::db::{Db, idle_seconds, lru_clock};
 use crate::net::Client;
 use crate::server::Server;
 use crate::types::Obj;
 use crate::types::value::{FLAG_RAW, FLAG_UNSHARED, Value};
 use crate::util::glob::glob_match;
-use crate::util::num::parse_i64;
 
 pub const COMMANDS: &[(&str, Handler)] = &[
     ("del", del),
@@ -79,26 +78,9 @@ fn lookup_notouch<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Option<&'a Obj> {
     }
 }
 
-/// A database index argument (Redis's getIntFromObjectOrReply): an integer
-/// that fits in a C int. Errors are `msg` when given, else Redis's texts
-/// for "not an integer" and "out of range".
-fn parse_int_arg(c: &mut Client, b: &[u8], msg: Option<&str>) -> Option<i64> {
-    let err = match parse_i64(b) {
-        Some(n) if i32::try_from(n).is_ok() => return Some(n),
-        Some(_) => format!(
-            "value is out of range, value must between {} and {}",
-            i32::MIN,
-            i32::MAX
-        ),
-        None => NOT_INTEGER.to_string(),
-    };
-    c.reply.err(msg.unwrap_or(&err));
-    None
-}
-
 /// A database index argument that must also name an existing database.
 fn parse_db_index(srv: &Server, c: &mut Client, b: &[u8]) -> Option<usize> {
-    let n = parse_int_arg(c, b, None)?;
+    let n = arg_int(c, b, None)?;
     if n < 0 || n as usize >= srv.dbs.len() {
         c.reply.err(DB_OUT_OF_RANGE);
         return None;
@@ -755,10 +737,10 @@ fn flushall(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 
 /// SWAPDB index1 index2: clients stay on their index and see the other data.
 fn swapdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
-    let Some(a) = parse_int_arg(c, &argv[1], Some("invalid first DB index")) else {
+    let Some(a) = arg_int(c, &argv[1], Some("invalid first DB index")) else {
         return;
     };
-    let Some(b) = parse_int_arg(c, &argv[2], Some("invalid second DB index")) else {
+    let Some(b) = arg_int(c, &argv[2], Some("invalid second DB index")) else {
         return;
     };
     let n = srv.dbs.len() as i64;

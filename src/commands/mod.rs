@@ -52,6 +52,23 @@ pub fn arg_i64(c: &mut Client, b: &[u8]) -> Option<i64> {
     }
 }
 
+/// An integer argument that must fit in a C int (Redis's
+/// getIntFromObjectOrReply). Errors are `msg` when given, else Redis's texts
+/// for "not an integer" and "out of range".
+pub fn arg_int(c: &mut Client, b: &[u8], msg: Option<&str>) -> Option<i64> {
+    let err = match crate::util::num::parse_i64(b) {
+        Some(n) if i32::try_from(n).is_ok() => return Some(n),
+        Some(_) => format!(
+            "value is out of range, value must between {} and {}",
+            i32::MIN,
+            i32::MAX
+        ),
+        None => NOT_INTEGER.to_string(),
+    };
+    c.reply.err(msg.unwrap_or(&err));
+    None
+}
+
 /// Parse a float argument (strtod rules), answering Redis's error otherwise.
 pub fn arg_f64(c: &mut Client, b: &[u8]) -> Option<f64> {
     match crate::util::num::parse_f64(b) {
