@@ -693,6 +693,11 @@ impl Config {
         self.client_query_buffer_limit = self.int("client-query-buffer-limit") as usize;
         self.activerehashing = self.yes("activerehashing");
         self.enable_debug_command = self.get("enable-debug-command").unwrap_or("no").to_string();
+        crate::db::set_access_policy(
+            self.get("maxmemory-policy").unwrap_or("").ends_with("lfu"),
+            self.int("lfu-log-factor") as u32,
+            self.int("lfu-decay-time") as u32,
+        );
     }
 
     /// Load config text (a file's contents plus command-line options), as

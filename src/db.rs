@@ -10,6 +10,8 @@
 //! finds expired within a time budget, repeating while more than 10% of
 //! what it sampled had expired, like Redis's activeExpireCycle.
 
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
 use crate::dict::Dict;
 use crate::types::{Obj, SmallBytes, Value};
 
@@ -25,6 +27,69 @@ pub struct Db {
     pub stat_expired: u64,
     pub stat_hits: u64,
     pub stat_misses: u64,
+}
+
+/// How accesses are recorded in `Obj.lru`, set from `maxmemory-policy`:
+/// the LRU clock, or (any `*-lfu` policy) Redis's LFU pair of a 16-bit
+/// minutes stamp and an 8-bit logarithmic access counter.
+static LFU_MODE: AtomicBool = AtomicBool::new(false);
+static LFU_LOG_FACTOR: AtomicU32 = AtomicU32::new(10);
+static LFU_DECAY_TIME: AtomicU32 = AtomicU32::new(1);
+/// The counter a new key starts with under LFU.
+pub const LFU_INIT_VAL: u32 = 5;
+
+pub fn set_access_policy(lfu: bool, log_factor: u32, decay_time: u32) {
+    LFU_MODE.store(lfu, Ordering::Relaxed);
+    LFU_LOG_FACTOR.store(log_factor, Ordering::Relaxed);
+    LFU_DECAY_TIME.store(decay_time, Ordering::Relaxed);
+}
+
+pub fn lfu_mode() -> bool {
+    LFU_MODE.load(Ordering::Relaxed)
+}
+
+fn lfu_minutes(now_ms: i64) -> u32 {
+    ((now_ms / 60_000) as u32) & 0xffff
+}
+
+/// The stamp of a newly created object.
+pub fn new_stamp(now_ms: i64) -> u32 {
+    if lfu_mode() {
+        (lfu_minutes(now_ms) << 8) | LFU_INIT_VAL
+    } else {
+        lru_clock(now_ms)
+    }
+}
+
+/// The LFU counter of `o` after decay for the minutes elapsed since it was
+/// last stamped (OBJECT FREQ; Redis's LFUDecrAndReturn).
+pub fn lfu_freq(o: &Obj, now_ms: i64) -> u32 {
+    let stamp = o.clock();
+    let (ldt, counter) = (stamp >> 8, stamp & 0xff);
+    let now = lfu_minutes(now_ms);
+    let elapsed = if now >= ldt { now - ldt } else { 65535 - ldt + now };
+    let decay = LFU_DECAY_TIME.load(Ordering::Relaxed);
+    let periods = if decay > 0 { elapsed / decay } else { 0 };
+    counter.saturating_sub(periods)
+}
+
+/// Record an access to `o`: the LRU clock, or a decayed-then-incremented
+/// LFU counter (the increment is probabilistic, so the counter grows with
+/// the logarithm of the number of accesses, as in Redis).
+pub fn record_access(o: &mut Obj, now_ms: i64) {
+    if !lfu_mode() {
+        o.touch(lru_clock(now_ms));
+        return;
+    }
+    let mut counter = lfu_freq(o, now_ms);
+    if counter < 255 {
+        let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+        let factor = LFU_LOG_FACTOR.load(Ordering::Relaxed) as f64;
+        if rand::random::<f64>() < 1.0 / (base * factor + 1.0) {
+            counter += 1;
+        }
+    }
+    o.touch((lfu_minutes(now_ms) << 8) | counter);
 }
 
 /// The clock an `Obj.lru` is stamped with: seconds, 24 bits, as Redis's
@@ -92,7 +157,7 @@ impl Db {
     pub fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Obj> {
         self.expire_if_needed(key, now_ms);
         let o = self.keys.get_mut(key)?;
-        o.touch(lru_clock(now_ms));
+        record_access(o, now_ms);
         Some(o)
     }
 
@@ -102,7 +167,7 @@ impl Db {
         match self.keys.get_mut(key) {
             Some(o) => {
                 self.stat_hits += 1;
-                o.touch(lru_clock(now_ms));
+                record_access(o, now_ms);
                 Some(o)
             }
             None => {
@@ -129,14 +194,14 @@ impl Db {
     /// Set `key` to `v` (Redis's setKey): overwrite or add; the TTL is
     /// dropped unless `keep_ttl`.
     pub fn set(&mut self, key: &[u8], v: Value, keep_ttl: bool, now_ms: i64) {
-        let lru = lru_clock(now_ms);
         match self.keys.get_mut(key) {
             Some(o) => {
                 o.set_value(v, false);
-                o.touch(lru);
+                record_access(o, now_ms);
             }
             None => {
-                self.keys.insert(SmallBytes::new(key), Obj::new(v, lru));
+                self.keys
+                    .insert(SmallBytes::new(key), Obj::new(v, new_stamp(now_ms)));
             }
         }
         if !keep_ttl && !self.expires.is_empty() {
@@ -286,6 +351,22 @@ mod tests {
         assert_eq!(db.get_expire(b"a"), Some(5000));
         db.set(b"a", Value::Int(3), false, 0);
         assert_eq!(db.get_expire(b"a"), None);
+    }
+
+    #[test]
+    fn lfu_counter_grows_logarithmically_and_decays() {
+        set_access_policy(true, 10, 1);
+        let now = 10 * 60_000;
+        let mut o = Obj::new(Value::Int(1), new_stamp(now));
+        assert_eq!(lfu_freq(&o, now), LFU_INIT_VAL);
+        for _ in 0..1000 {
+            record_access(&mut o, now);
+        }
+        let f = lfu_freq(&o, now);
+        assert!(f > LFU_INIT_VAL + 3 && f < 40, "counter {f}");
+        // one decay period per elapsed minute
+        assert_eq!(lfu_freq(&o, now + 3 * 60_000), f - 3);
+        set_access_policy(false, 10, 1);
     }
 
     #[test]

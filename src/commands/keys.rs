@@ -14,7 +14,7 @@
 use bytes::Bytes;
 
 use super::{DB_OUT_OF_RANGE, Handler, NO_SUCH_KEY, SYNTAX_ERR, arg_int, is, text};
-use crate::db::{Db, idle_seconds, lru_clock};
+use crate::db::{Db, idle_seconds, new_stamp};
 use crate::net::Client;
 use crate::server::Server;
 use crate::types::Obj;
@@ -60,7 +60,6 @@ const SHARED_INTEGERS: i64 = 10_000;
 /// The refcount Redis reports for a shared object (INT_MAX).
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// A new key's LFU counter (Redis's LFU_INIT_VAL).
-const LFU_INIT_VAL: i64 = 5;
 
 /// A read that leaves the access clock alone (Redis's LOOKUP_NOTOUCH):
 /// lazy expiry, keyspace hit/miss statistics.
@@ -428,7 +427,7 @@ fn copy(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     };
     // A copy is a new object: its own access clock, the source's string
     // encoding, and (as Redis's dupStringObject) never a shared integer.
-    let mut dup = Obj::new(o.v.clone(), lru_clock(now));
+    let mut dup = Obj::new(o.v.clone(), new_stamp(now));
     dup.lru |= o.lru & FLAG_RAW;
     if matches!(dup.v, Value::Int(_)) {
         dup.lru |= FLAG_UNSHARED;
@@ -486,16 +485,15 @@ fn object_idletime(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     c.reply.int(idle_seconds(o.clock(), now) as i64);
 }
 
-/// OBJECT FREQ answers only under an LFU policy. Access frequencies are not
-/// tracked yet (eviction is not implemented), so every key reports the
-/// counter a new key starts with.
+/// OBJECT FREQ answers only under an LFU policy: the decayed access counter.
 fn object_freq(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let now = srv.now_ms;
     let lfu = maxmemory_policy_is_lfu(srv);
-    if lookup_notouch(&mut srv.dbs[c.db], &argv[2], now).is_none() {
+    let Some(o) = lookup_notouch(&mut srv.dbs[c.db], &argv[2], now) else {
         c.reply.null();
         return;
-    }
+    };
+    let freq = crate::db::lfu_freq(o, now);
     if !lfu {
         c.reply.err(
             "An LFU maxmemory policy is not selected, access frequency not tracked. Please note \
@@ -504,7 +502,7 @@ fn object_freq(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         );
         return;
     }
-    c.reply.int(LFU_INIT_VAL);
+    c.reply.int(freq as i64);
 }
 
 fn object_help(_: &mut Server, c: &mut Client, _: &[Bytes]) {

@@ -17,7 +17,7 @@
 use bytes::Bytes;
 
 use super::{Handler, NOT_FLOAT, NOT_INTEGER, SYNTAX_ERR, WRONGTYPE, is};
-use crate::db::lru_clock;
+use crate::db::new_stamp;
 use crate::net::Client;
 use crate::server::Server;
 use crate::types::{Obj, SmallBytes, Value};
@@ -560,7 +560,7 @@ fn setrange(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     } else {
         let v = write(Vec::new());
         let len = v.len();
-        let mut o = Obj::new(Value::Int(0), lru_clock(now));
+        let mut o = Obj::new(Value::Int(0), new_stamp(now));
         o.set_value(Value::Str(SmallBytes::from_vec(v)), true);
         db.insert_obj(key, o);
         len
