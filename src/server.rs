@@ -62,6 +62,52 @@ pub struct Stats {
     pub expired_stale_perc: f64,
     pub expire_cycle_cpu_ms: u64,
     pub active_expire_time_limit_hit: u64,
+    /// Socket reads and writes (INFO total_reads/writes_processed).
+    pub reads_processed: u64,
+    pub writes_processed: u64,
+    /// Highest `used_memory` seen (cron and INFO), and the amount in use
+    /// right after start-up.
+    pub peak_memory: usize,
+    pub startup_memory: usize,
+    /// Samples behind instantaneous_ops_per_sec and the kbps figures.
+    pub inst_ops: InstMetric,
+    pub inst_net_in: InstMetric,
+    pub inst_net_out: InstMetric,
+}
+
+/// One instantaneous metric, as Redis's trackInstantaneousMetric: every
+/// 100 ms the rate since the previous sample goes into a ring of 16; the
+/// reported value is their mean.
+#[derive(Default, Debug, Clone)]
+pub struct InstMetric {
+    samples: [u64; 16],
+    idx: usize,
+    last_ms: i64,
+    last_count: u64,
+}
+
+impl InstMetric {
+    pub fn sample(&mut self, now_ms: i64, count: u64) {
+        if self.last_ms == 0 {
+            self.last_ms = now_ms;
+            self.last_count = count;
+            return;
+        }
+        let t = now_ms - self.last_ms;
+        if t < 100 {
+            return;
+        }
+        let delta = count.saturating_sub(self.last_count);
+        self.samples[self.idx] = delta * 1000 / t as u64;
+        self.idx = (self.idx + 1) % self.samples.len();
+        self.last_ms = now_ms;
+        self.last_count = count;
+    }
+
+    /// Per-second rate, averaged over the samples.
+    pub fn get(&self) -> u64 {
+        self.samples.iter().sum::<u64>() / self.samples.len() as u64
+    }
 }
 
 pub struct Server {
@@ -92,6 +138,11 @@ pub struct Server {
     pub executable: String,
     pub config_file: Option<String>,
     pub run_id: String,
+    /// Changes since the last save (INFO rdb_changes_since_last_save);
+    /// write commands add the number of keys they modified.
+    pub dirty: u64,
+    /// Unix time (s) of the last successful save; start time until RDB exists.
+    pub lastsave: i64,
     /// Clients blocked by `CLIENT PAUSE`-like mechanisms would go here;
     /// DEBUG SLEEP blocks the whole loop as in Redis.
     pub hz: u32,
@@ -110,13 +161,17 @@ impl Server {
         let table: &'static Table = Box::leak(Box::new(Table::build(&commands::registry())));
         let dbs = (0..cfg.databases).map(Db::new).collect();
         let now = now_ms();
+        let stats = Stats {
+            startup_memory: crate::alloc::used_memory(),
+            ..Stats::default()
+        };
         Ok(Server {
             hz: cfg.hz,
             dbs,
             clients: Slab::new(),
             cmd_stats: vec![CmdStat::default(); table.count],
             table,
-            stats: Stats::default(),
+            stats,
             poll: Poll::new()?,
             listeners: Vec::new(),
             // Redis gives ids 1 and 2 to its Lua and functions clients at
@@ -137,6 +192,8 @@ impl Server {
                 .unwrap_or_default(),
             config_file: cfg.config_file.clone(),
             run_id: random_hex(40),
+            dirty: 0,
+            lastsave: now / 1000,
             cfg,
         })
     }
@@ -291,6 +348,7 @@ impl Server {
         let Some(mut c) = slot.take() else { return };
         let mut reads = 0;
         let mut alive = true;
+        let net_in_before = c.net_in;
         loop {
             if c.close_asap || c.close_after_reply {
                 break;
@@ -337,6 +395,8 @@ impl Server {
                 }
             }
         }
+        self.stats.net_input_bytes += c.net_in - net_in_before;
+        self.stats.reads_processed += reads as u64 + 1;
         self.put_back(c, alive);
     }
 
@@ -462,6 +522,10 @@ impl Server {
             self.reject(c, Some(cmd.id), &msg);
             return;
         }
+        if cmd.name == "debug" && !commands::server_cmds::debug_allowed(self, c) {
+            self.reject(c, Some(cmd.id), commands::server_cmds::DEBUG_NOT_ALLOWED);
+            return;
+        }
         if !c.authenticated && !cmd.has(flags::NO_AUTH) {
             self.reject_code(c, Some(cmd.id), "NOAUTH Authentication required.");
             return;
@@ -538,7 +602,11 @@ impl Server {
             };
             let Some(mut c) = slot.take() else { continue };
             c.pending_write = false;
-            let ok = match c.write_pending() {
+            let net_out_before = c.net_out;
+            let res = c.write_pending();
+            self.stats.net_output_bytes += c.net_out - net_out_before;
+            self.stats.writes_processed += 1;
+            let ok = match res {
                 Ok(done) => {
                     if done && c.write_interest {
                         c.write_interest = false;
@@ -574,6 +642,18 @@ impl Server {
         self.cron_loops += 1;
         self.now_ms = now_ms();
         self.hz = self.cfg.hz;
+        // Instantaneous metrics and the memory peak.
+        let now = self.now_ms;
+        self.stats
+            .inst_ops
+            .sample(now, self.stats.commands_processed);
+        self.stats
+            .inst_net_in
+            .sample(now, self.stats.net_input_bytes);
+        self.stats
+            .inst_net_out
+            .sample(now, self.stats.net_output_bytes);
+        self.stats.peak_memory = self.stats.peak_memory.max(crate::alloc::used_memory());
         // Client timeouts and closing of clients killed while not being served.
         let timeout_ms = self.cfg.timeout as i64 * 1000;
         let mut to_free = Vec::new();

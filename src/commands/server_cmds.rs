@@ -1,5 +1,1238 @@
-//! (filled in by its family's work)
+//! Server commands: INFO, TIME, CONFIG GET/SET/RESETSTAT/HELP, DEBUG and
+//! SHUTDOWN.
+//!
+//! INFO prints Redis 7.0's sections with their field names and order, so
+//! monitoring tools and Redis's test helpers (`s field`, `cmdstat`,
+//! `errorstat`) read us unchanged. Features we do not have yet (RDB, AOF,
+//! replication, Lua, eviction) report what is true of this server: zero
+//! counters, `-1` times, `role:master`. CONFIG works on the directive table
+//! of `config.rs`; CONFIG SET checks every pair before changing anything, so
+//! a failed call leaves the configuration as it was. DEBUG offers the
+//! subcommands that make sense here and is gated by `enable-debug-command`
+//! in `Server::execute`, like Redis's protected commands.
+//!
+//! SHUTDOWN and snapshots: RDB persistence does not exist yet, so no final
+//! snapshot can be written. A plain SHUTDOWN (even with `save` points
+//! configured) exits after logging that no snapshot was taken; an explicit
+//! `SHUTDOWN SAVE` is refused as a failed save is in Redis ("Errors trying to
+//! SHUTDOWN. Check logs."), unless FORCE is given.
 
-use super::Handler;
+use std::fmt::Write as _;
 
-pub const COMMANDS: &[(&str, Handler)] = &[];
+use bytes::Bytes;
+
+use super::{Handler, is, text};
+use crate::config::{self, DIRECTIVES, Directive};
+use crate::net::Client;
+use crate::server::{CmdStat, Server};
+use crate::{log_notice, log_warning};
+
+pub const COMMANDS: &[(&str, Handler)] = &[
+    ("info", info),
+    ("time", time),
+    ("debug", debug),
+    ("shutdown", shutdown),
+    ("config|get", config_get),
+    ("config|set", config_set),
+    ("config|resetstat", config_resetstat),
+    ("config|help", config_help),
+];
+
+pub const DEBUG_NOT_ALLOWED: &str = "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+
+/// A connection over the unix socket or from a loopback address.
+pub fn is_local(c: &Client) -> bool {
+    if c.is_unix {
+        return true;
+    }
+    let ip = c.addr.rsplit_once(':').map(|(ip, _)| ip).unwrap_or("");
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    ip == "127.0.0.1" || ip == "::1"
+}
+
+/// Redis's allowProtectedAction for a `no` / `yes` / `local` setting.
+fn protected_allowed(setting: &str, c: &Client) -> bool {
+    setting == "yes" || (setting == "local" && is_local(c))
+}
+
+/// May this client run DEBUG (`enable-debug-command`)?
+pub fn debug_allowed(srv: &Server, c: &Client) -> bool {
+    protected_allowed(&srv.cfg.enable_debug_command, c)
+}
+
+// ---------------------------------------------------------------------------
+// INFO
+
+/// Redis's bytesToHuman: 100B, 2.00K, 1.50M, …
+pub fn bytes_to_human(n: u64) -> String {
+    const UNITS: [(&str, u32); 5] = [("K", 1), ("M", 2), ("G", 3), ("T", 4), ("P", 5)];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    for (u, p) in UNITS {
+        if (n as f64) < 1024f64.powi(p as i32 + 1) {
+            return format!("{:.2}{}", n as f64 / 1024f64.powi(p as i32), u);
+        }
+    }
+    format!("{n}B")
+}
+
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "module_list",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+/// Which sections INFO's arguments select (Redis 7.0's genInfoSectionDict):
+/// no argument = the default sections; `default` adds them; `all` is every
+/// section; `everything` is `all` plus module sections (we have none).
+struct Sections {
+    all: bool,
+    names: Vec<String>,
+}
+
+impl Sections {
+    fn parse(args: &[Bytes]) -> Sections {
+        let mut s = Sections {
+            all: false,
+            names: Vec::new(),
+        };
+        if args.is_empty() {
+            s.names = DEFAULT_SECTIONS.iter().map(|x| x.to_string()).collect();
+            return s;
+        }
+        for a in args {
+            let l = text(a).to_ascii_lowercase();
+            match l.as_str() {
+                "default" => s
+                    .names
+                    .extend(DEFAULT_SECTIONS.iter().map(|x| x.to_string())),
+                "all" | "everything" => s.all = true,
+                _ => s.names.push(l),
+            }
+        }
+        s
+    }
+
+    fn want(&self, name: &str) -> bool {
+        self.all || self.names.iter().any(|n| n == name)
+    }
+}
+
+/// One line `name:value\r\n`.
+macro_rules! field {
+    ($out:expr, $name:expr, $($v:tt)*) => {{
+        let _ = write!($out, "{}:", $name);
+        let _ = write!($out, $($v)*);
+        $out.push_str("\r\n");
+    }};
+}
+
+fn uname() -> String {
+    // SAFETY: uname fills a zeroed struct; the fields are NUL-terminated.
+    unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut u) != 0 {
+            return String::new();
+        }
+        let f = |b: &[libc::c_char]| {
+            std::ffi::CStr::from_ptr(b.as_ptr())
+                .to_string_lossy()
+                .into_owned()
+        };
+        format!("{} {} {}", f(&u.sysname), f(&u.release), f(&u.machine))
+    }
+}
+
+fn rusage(who: libc::c_int) -> (String, String) {
+    // SAFETY: getrusage writes into the zeroed struct.
+    let ru = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut ru);
+        ru
+    };
+    (
+        format!("{}.{:06}", ru.ru_stime.tv_sec, ru.ru_stime.tv_usec),
+        format!("{}.{:06}", ru.ru_utime.tv_sec, ru.ru_utime.tv_usec),
+    )
+}
+
+fn total_system_memory() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    (pages.max(0) as u64) * (size.max(0) as u64)
+}
+
+/// Memory mimalloc has committed from the OS.
+fn allocator_committed() -> usize {
+    let mut v = [0usize; 8];
+    // SAFETY: mi_process_info writes one usize through each pointer.
+    unsafe {
+        let [a, b, c, d, e, f, g, h] = &mut v;
+        libmimalloc_sys::mi_process_info(a, b, c, d, e, f, g, h);
+    }
+    v[5]
+}
+
+fn mimalloc_version() -> String {
+    // SAFETY: mi_version has no preconditions.
+    let v = unsafe { libmimalloc_sys::mi_version() };
+    // 212 is 2.1.2; five digits (30302) are 3.3.2.
+    if v >= 10000 {
+        format!("mimalloc-{}.{}.{}", v / 10000, (v / 100) % 100, v % 100)
+    } else {
+        format!("mimalloc-{}.{}.{}", v / 100, (v / 10) % 10, v % 10)
+    }
+}
+
+/// The replication id INFO reports. Replication does not exist yet; the id
+/// is random per process, as Redis's is at start.
+fn master_replid() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        use rand::RngExt;
+        let mut r = rand::rng();
+        (0..40)
+            .map(|_| format!("{:x}", r.random_range(0..16u8)))
+            .collect()
+    })
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b == 0.0 { 0.0 } else { a / b }
+}
+
+/// The text of INFO for the given sections.
+fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
+    let mut out = String::with_capacity(4096);
+    let mut sections = 0;
+    let mut header = |out: &mut String, title: &str| {
+        if sections > 0 {
+            out.push_str("\r\n");
+        }
+        sections += 1;
+        let _ = write!(out, "# {title}\r\n");
+    };
+    let now_ms = crate::util::time::now_ms();
+    let uptime = srv.uptime_secs();
+
+    if sel.want("server") {
+        header(&mut out, "Server");
+        field!(out, "redis_version", "{}", crate::REDIS_VERSION);
+        field!(out, "cinnabar_version", "{}", crate::CINNABAR_VERSION);
+        field!(out, "redis_git_sha1", "00000000");
+        field!(out, "redis_git_dirty", "0");
+        field!(
+            out,
+            "redis_build_id",
+            "cinnabar-{}",
+            crate::CINNABAR_VERSION
+        );
+        field!(out, "redis_mode", "standalone");
+        field!(out, "os", "{}", uname());
+        field!(out, "arch_bits", "{}", usize::BITS);
+        field!(out, "monotonic_clock", "POSIX clock_gettime");
+        field!(out, "multiplexing_api", "epoll");
+        field!(out, "atomicvar_api", "c11-builtin");
+        field!(out, "gcc_version", "0.0.0");
+        field!(out, "process_id", "{}", std::process::id());
+        field!(out, "process_supervised", "no");
+        field!(out, "run_id", "{}", srv.run_id);
+        field!(out, "tcp_port", "{}", srv.cfg.port);
+        field!(out, "server_time_usec", "{}", crate::util::time::now_us());
+        field!(out, "uptime_in_seconds", "{}", uptime);
+        field!(out, "uptime_in_days", "{}", uptime / 86400);
+        field!(out, "hz", "{}", srv.hz);
+        field!(out, "configured_hz", "{}", srv.cfg.hz);
+        field!(out, "lru_clock", "{}", crate::db::lru_clock(now_ms));
+        field!(out, "executable", "{}", srv.executable);
+        field!(
+            out,
+            "config_file",
+            "{}",
+            srv.config_file.as_deref().unwrap_or("")
+        );
+        field!(out, "io_threads_active", "0");
+    }
+
+    // Client buffers: the served client is out of the slab, so add it.
+    let others = || srv.clients.iter().filter_map(|(_, s)| s.as_deref());
+    let max_in = others()
+        .chain(std::iter::once(c))
+        .map(|x| x.query.capacity())
+        .max()
+        .unwrap_or(0);
+    let max_out = others()
+        .chain(std::iter::once(c))
+        .map(|x| x.reply.buf.capacity())
+        .max()
+        .unwrap_or(0);
+    let clients_mem: usize = others()
+        .chain(std::iter::once(c))
+        .map(|x| x.query.capacity() + x.reply.buf.capacity() + std::mem::size_of::<Client>())
+        .sum();
+    if sel.want("clients") {
+        header(&mut out, "Clients");
+        field!(out, "connected_clients", "{}", srv.clients.len());
+        field!(out, "cluster_connections", "0");
+        field!(out, "maxclients", "{}", srv.cfg.maxclients);
+        field!(out, "client_recent_max_input_buffer", "{max_in}");
+        field!(out, "client_recent_max_output_buffer", "{max_out}");
+        field!(out, "blocked_clients", "0");
+        field!(out, "tracking_clients", "0");
+        field!(out, "clients_in_timeout_table", "0");
+    }
+
+    if sel.want("memory") {
+        let used = crate::alloc::used_memory();
+        srv.stats.peak_memory = srv.stats.peak_memory.max(used);
+        let peak = srv.stats.peak_memory;
+        let rss = crate::alloc::rss_bytes();
+        let startup = srv.stats.startup_memory;
+        let dicts: usize = srv
+            .dbs
+            .iter()
+            .map(|d| d.keys.table_bytes() + d.expires.table_bytes())
+            .sum();
+        let overhead = (startup + clients_mem + dicts).min(used);
+        let dataset = used - overhead;
+        let net = used.saturating_sub(startup);
+        let committed = allocator_committed().max(used);
+        let sysmem = total_system_memory();
+        let maxmemory: u64 = srv
+            .cfg
+            .get("maxmemory")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        header(&mut out, "Memory");
+        field!(out, "used_memory", "{used}");
+        field!(out, "used_memory_human", "{}", bytes_to_human(used as u64));
+        field!(out, "used_memory_rss", "{rss}");
+        field!(
+            out,
+            "used_memory_rss_human",
+            "{}",
+            bytes_to_human(rss as u64)
+        );
+        field!(out, "used_memory_peak", "{peak}");
+        field!(
+            out,
+            "used_memory_peak_human",
+            "{}",
+            bytes_to_human(peak as u64)
+        );
+        field!(
+            out,
+            "used_memory_peak_perc",
+            "{:.2}%",
+            ratio(used as f64, peak as f64) * 100.0
+        );
+        field!(out, "used_memory_overhead", "{overhead}");
+        field!(out, "used_memory_startup", "{startup}");
+        field!(out, "used_memory_dataset", "{dataset}");
+        field!(
+            out,
+            "used_memory_dataset_perc",
+            "{:.2}%",
+            ratio(dataset as f64, net as f64) * 100.0
+        );
+        field!(out, "allocator_allocated", "{used}");
+        field!(out, "allocator_active", "{committed}");
+        field!(out, "allocator_resident", "{committed}");
+        field!(out, "total_system_memory", "{sysmem}");
+        field!(
+            out,
+            "total_system_memory_human",
+            "{}",
+            bytes_to_human(sysmem)
+        );
+        // No scripting engine: no memory for it.
+        field!(out, "used_memory_lua", "0");
+        field!(out, "used_memory_vm_eval", "0");
+        field!(out, "used_memory_lua_human", "0B");
+        field!(out, "used_memory_scripts_eval", "0");
+        field!(out, "number_of_cached_scripts", "0");
+        field!(out, "number_of_functions", "0");
+        field!(out, "number_of_libraries", "0");
+        field!(out, "used_memory_vm_functions", "0");
+        field!(out, "used_memory_vm_total", "0");
+        field!(out, "used_memory_vm_total_human", "0B");
+        field!(out, "used_memory_functions", "0");
+        field!(out, "used_memory_scripts", "0");
+        field!(out, "used_memory_scripts_human", "0B");
+        field!(out, "maxmemory", "{maxmemory}");
+        field!(out, "maxmemory_human", "{}", bytes_to_human(maxmemory));
+        field!(
+            out,
+            "maxmemory_policy",
+            "{}",
+            srv.cfg.get("maxmemory-policy").unwrap_or("noeviction")
+        );
+        field!(
+            out,
+            "allocator_frag_ratio",
+            "{:.2}",
+            ratio(committed as f64, used as f64)
+        );
+        field!(out, "allocator_frag_bytes", "{}", committed - used);
+        field!(out, "allocator_rss_ratio", "{:.2}", 1.0);
+        field!(out, "allocator_rss_bytes", "0");
+        field!(
+            out,
+            "rss_overhead_ratio",
+            "{:.2}",
+            ratio(rss as f64, committed as f64)
+        );
+        field!(
+            out,
+            "rss_overhead_bytes",
+            "{}",
+            rss as i64 - committed as i64
+        );
+        field!(
+            out,
+            "mem_fragmentation_ratio",
+            "{:.2}",
+            ratio(rss as f64, used as f64)
+        );
+        field!(
+            out,
+            "mem_fragmentation_bytes",
+            "{}",
+            rss as i64 - used as i64
+        );
+        field!(out, "mem_not_counted_for_evict", "0");
+        field!(out, "mem_replication_backlog", "0");
+        field!(out, "mem_total_replication_buffers", "0");
+        field!(out, "mem_clients_slaves", "0");
+        field!(out, "mem_clients_normal", "{clients_mem}");
+        field!(out, "mem_cluster_links", "0");
+        field!(out, "mem_aof_buffer", "0");
+        field!(out, "mem_allocator", "{}", mimalloc_version());
+        field!(out, "active_defrag_running", "0");
+        field!(out, "lazyfree_pending_objects", "0");
+        field!(out, "lazyfreed_objects", "0");
+    }
+
+    if sel.want("persistence") {
+        // No RDB or AOF yet: nothing loading, saving or rewriting, ever.
+        header(&mut out, "Persistence");
+        for f in [
+            "loading",
+            "async_loading",
+            "current_cow_peak",
+            "current_cow_size",
+            "current_cow_size_age",
+        ] {
+            field!(out, f, "0");
+        }
+        field!(out, "current_fork_perc", "0.00");
+        field!(out, "current_save_keys_processed", "0");
+        field!(out, "current_save_keys_total", "0");
+        field!(out, "rdb_changes_since_last_save", "{}", srv.dirty);
+        field!(out, "rdb_bgsave_in_progress", "0");
+        field!(out, "rdb_last_save_time", "{}", srv.lastsave);
+        field!(out, "rdb_last_bgsave_status", "ok");
+        field!(out, "rdb_last_bgsave_time_sec", "-1");
+        field!(out, "rdb_current_bgsave_time_sec", "-1");
+        field!(out, "rdb_saves", "0");
+        field!(out, "rdb_last_cow_size", "0");
+        field!(out, "rdb_last_load_keys_expired", "0");
+        field!(out, "rdb_last_load_keys_loaded", "0");
+        field!(out, "aof_enabled", "0");
+        field!(out, "aof_rewrite_in_progress", "0");
+        field!(out, "aof_rewrite_scheduled", "0");
+        field!(out, "aof_last_rewrite_time_sec", "-1");
+        field!(out, "aof_current_rewrite_time_sec", "-1");
+        field!(out, "aof_last_bgrewrite_status", "ok");
+        field!(out, "aof_rewrites", "0");
+        field!(out, "aof_rewrites_consecutive_failures", "0");
+        field!(out, "aof_last_write_status", "ok");
+        field!(out, "aof_last_cow_size", "0");
+        field!(out, "module_fork_in_progress", "0");
+        field!(out, "module_fork_last_cow_size", "0");
+    }
+
+    if sel.want("stats") {
+        let st = &srv.stats;
+        let expired: u64 = srv.dbs.iter().map(|d| d.stat_expired).sum();
+        let hits: u64 = srv.dbs.iter().map(|d| d.stat_hits).sum();
+        let misses: u64 = srv.dbs.iter().map(|d| d.stat_misses).sum();
+        header(&mut out, "Stats");
+        field!(
+            out,
+            "total_connections_received",
+            "{}",
+            st.connections_received
+        );
+        field!(out, "total_commands_processed", "{}", st.commands_processed);
+        field!(out, "instantaneous_ops_per_sec", "{}", st.inst_ops.get());
+        field!(out, "total_net_input_bytes", "{}", st.net_input_bytes);
+        field!(out, "total_net_output_bytes", "{}", st.net_output_bytes);
+        field!(out, "total_net_repl_input_bytes", "0");
+        field!(out, "total_net_repl_output_bytes", "0");
+        field!(
+            out,
+            "instantaneous_input_kbps",
+            "{:.2}",
+            st.inst_net_in.get() as f32 / 1024.0
+        );
+        field!(
+            out,
+            "instantaneous_output_kbps",
+            "{:.2}",
+            st.inst_net_out.get() as f32 / 1024.0
+        );
+        field!(out, "instantaneous_input_repl_kbps", "0.00");
+        field!(out, "instantaneous_output_repl_kbps", "0.00");
+        field!(out, "rejected_connections", "{}", st.rejected_connections);
+        field!(out, "sync_full", "0");
+        field!(out, "sync_partial_ok", "0");
+        field!(out, "sync_partial_err", "0");
+        field!(out, "expired_keys", "{expired}");
+        field!(
+            out,
+            "expired_stale_perc",
+            "{:.2}",
+            st.expired_stale_perc * 100.0
+        );
+        field!(
+            out,
+            "expired_time_cap_reached_count",
+            "{}",
+            st.active_expire_time_limit_hit
+        );
+        field!(
+            out,
+            "expire_cycle_cpu_milliseconds",
+            "{}",
+            st.expire_cycle_cpu_ms
+        );
+        for f in [
+            "evicted_keys",
+            "evicted_clients",
+            "total_eviction_exceeded_time",
+            "current_eviction_exceeded_time",
+        ] {
+            field!(out, f, "0");
+        }
+        field!(out, "keyspace_hits", "{hits}");
+        field!(out, "keyspace_misses", "{misses}");
+        for f in [
+            "pubsub_channels",
+            "pubsub_patterns",
+            "pubsubshard_channels",
+            "latest_fork_usec",
+            "total_forks",
+            "migrate_cached_sockets",
+            "slave_expires_tracked_keys",
+            "active_defrag_hits",
+            "active_defrag_misses",
+            "active_defrag_key_hits",
+            "active_defrag_key_misses",
+            "total_active_defrag_time",
+            "current_active_defrag_time",
+            "tracking_total_keys",
+            "tracking_total_items",
+            "tracking_total_prefixes",
+            "unexpected_error_replies",
+        ] {
+            field!(out, f, "0");
+        }
+        field!(out, "total_error_replies", "{}", st.total_error_replies);
+        field!(out, "dump_payload_sanitizations", "0");
+        field!(out, "total_reads_processed", "{}", st.reads_processed);
+        field!(out, "total_writes_processed", "{}", st.writes_processed);
+        field!(out, "io_threaded_reads_processed", "0");
+        field!(out, "io_threaded_writes_processed", "0");
+        field!(out, "reply_buffer_shrinks", "0");
+        field!(out, "reply_buffer_expands", "0");
+    }
+
+    if sel.want("replication") {
+        header(&mut out, "Replication");
+        field!(out, "role", "master");
+        field!(out, "connected_slaves", "0");
+        field!(out, "master_failover_state", "no-failover");
+        field!(out, "master_replid", "{}", master_replid());
+        field!(out, "master_replid2", "{}", "0".repeat(40));
+        field!(out, "master_repl_offset", "0");
+        field!(out, "second_repl_offset", "-1");
+        field!(out, "repl_backlog_active", "0");
+        field!(
+            out,
+            "repl_backlog_size",
+            "{}",
+            srv.cfg.get("repl-backlog-size").unwrap_or("1048576")
+        );
+        field!(out, "repl_backlog_first_byte_offset", "0");
+        field!(out, "repl_backlog_histlen", "0");
+    }
+
+    if sel.want("cpu") {
+        header(&mut out, "CPU");
+        let (sys, user) = rusage(libc::RUSAGE_SELF);
+        let (csys, cuser) = rusage(libc::RUSAGE_CHILDREN);
+        let (msys, muser) = rusage(libc::RUSAGE_THREAD);
+        field!(out, "used_cpu_sys", "{sys}");
+        field!(out, "used_cpu_user", "{user}");
+        field!(out, "used_cpu_sys_children", "{csys}");
+        field!(out, "used_cpu_user_children", "{cuser}");
+        field!(out, "used_cpu_sys_main_thread", "{msys}");
+        field!(out, "used_cpu_user_main_thread", "{muser}");
+    }
+
+    if sel.want("module_list") || sel.want("modules") {
+        header(&mut out, "Modules");
+    }
+
+    if sel.want("commandstats") {
+        header(&mut out, "Commandstats");
+        for cmd in srv.table.all() {
+            for x in std::iter::once(cmd).chain(cmd.sorted_subcommands()) {
+                let s: &CmdStat = &srv.cmd_stats[x.id];
+                if s.calls == 0 && s.failed == 0 && s.rejected == 0 {
+                    continue;
+                }
+                // Redis divides in single precision.
+                let per_call = if s.calls == 0 {
+                    0.0
+                } else {
+                    (s.usec as f32 / s.calls as f32) as f64
+                };
+                let _ = write!(
+                    out,
+                    "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+                    safe_info_string(&x.name),
+                    s.calls,
+                    s.usec,
+                    per_call,
+                    s.rejected,
+                    s.failed
+                );
+            }
+        }
+    }
+
+    if sel.want("errorstats") {
+        header(&mut out, "Errorstats");
+        let mut errs: Vec<(&String, &u64)> = srv.stats.errors.iter().collect();
+        errs.sort();
+        for (code, n) in errs {
+            let _ = write!(out, "errorstat_{}:count={}\r\n", safe_info_string(code), n);
+        }
+    }
+
+    if sel.want("latencystats") {
+        // Per-command latency histograms are not tracked (yet).
+        header(&mut out, "Latencystats");
+    }
+
+    if sel.want("cluster") {
+        header(&mut out, "Cluster");
+        field!(out, "cluster_enabled", "0");
+    }
+
+    if sel.want("keyspace") {
+        header(&mut out, "Keyspace");
+        for db in &srv.dbs {
+            if !db.keys.is_empty() || !db.expires.is_empty() {
+                let _ = write!(
+                    out,
+                    "db{}:keys={},expires={},avg_ttl={}\r\n",
+                    db.id,
+                    db.keys.len(),
+                    db.expires.len(),
+                    db.avg_ttl
+                );
+            }
+        }
+    }
+    out
+}
+
+/// INFO never prints `#`, `:` or line breaks inside a name.
+fn safe_info_string(s: &str) -> String {
+    s.chars()
+        .map(|ch| if "#:\r\n".contains(ch) { '_' } else { ch })
+        .collect()
+}
+
+/// INFO [section ...]
+fn info(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let sel = Sections::parse(&argv[1..]);
+    let text = info_string(srv, c, &sel);
+    c.reply.verbatim(text.as_bytes(), "txt");
+}
+
+/// TIME: seconds and microseconds of the wall clock.
+fn time(_: &mut Server, c: &mut Client, _: &[Bytes]) {
+    let us = crate::util::time::now_us();
+    c.reply.array_len(2);
+    c.reply.bulk_str(&(us / 1_000_000).to_string());
+    c.reply.bulk_str(&(us % 1_000_000).to_string());
+}
+
+// ---------------------------------------------------------------------------
+// CONFIG
+
+/// The value CONFIG GET shows: `dir` is the absolute working directory.
+fn config_value(srv: &Server, d: &Directive) -> String {
+    if d.name == "dir" {
+        return std::env::current_dir()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+    }
+    srv.cfg.get(d.name).unwrap_or("").to_string()
+}
+
+/// CONFIG GET pattern [pattern ...]: exact names (aliases too) answer under
+/// the name as given; glob patterns match names and aliases, ignoring case.
+fn config_get(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for arg in &argv[2..] {
+        let name = text(arg);
+        if !name.contains(['[', '*', '?']) {
+            if out.iter().any(|(k, _)| *k == name) {
+                continue;
+            }
+            if let Some((_, d)) = config::find(&name) {
+                out.push((name, config_value(srv, d)));
+            }
+            continue;
+        }
+        for d in DIRECTIVES {
+            for n in std::iter::once(&d.name).chain(d.aliases.iter()) {
+                if out.iter().any(|(k, _)| k == n) {
+                    continue;
+                }
+                if crate::util::glob::glob_match(arg, n.as_bytes(), true) {
+                    out.push((n.to_string(), config_value(srv, d)));
+                }
+            }
+        }
+    }
+    c.reply.map_len(out.len());
+    for (k, v) in out {
+        c.reply.bulk_str(&k);
+        c.reply.bulk_str(&v);
+    }
+}
+
+/// Directives CONFIG SET may change only when `enable-protected-configs`
+/// allows it.
+const PROTECTED: &[&str] = &["dir", "dbfilename"];
+
+/// The text of an OS error without Rust's "(os error N)" suffix.
+fn strerror(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        // SAFETY: strerror returns a valid NUL-terminated static string.
+        Some(n) => unsafe { std::ffi::CStr::from_ptr(libc::strerror(n)) }
+            .to_string_lossy()
+            .into_owned(),
+        None => e.to_string(),
+    }
+}
+
+/// CONFIG SET name value [name value ...], all or nothing.
+fn config_set(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    if argv.len() % 2 == 1 {
+        c.reply.err(super::SYNTAX_ERR);
+        return;
+    }
+    // Find every directive; the first problem found is the one reported.
+    let mut pending: Vec<(String, &'static Directive, String)> = Vec::new();
+    let mut failure: Option<String> = None;
+    for pair in argv[2..].chunks(2) {
+        let given = text(&pair[0]);
+        let lname = given.to_ascii_lowercase();
+        let Some((_, d)) = config::find(&lname) else {
+            if failure.is_none() {
+                failure = Some(format!(
+                    "Unknown option or number of arguments for CONFIG SET - '{given}'"
+                ));
+            }
+            continue;
+        };
+        if failure.is_some() {
+            continue;
+        }
+        let why = if !d.mutable {
+            Some("can't set immutable config")
+        } else if PROTECTED.contains(&d.name)
+            && !protected_allowed(srv.cfg.get("enable-protected-configs").unwrap_or("no"), c)
+        {
+            Some("can't set protected config")
+        } else if pending.iter().any(|(n, _, _)| *n == lname) {
+            Some("duplicate parameter")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            failure = Some(format!(
+                "CONFIG SET failed (possibly related to argument '{given}') - {why}"
+            ));
+            continue;
+        }
+        pending.push((lname, d, text(&pair[1])));
+    }
+    if let Some(msg) = failure {
+        c.reply.err(&msg);
+        return;
+    }
+    // Validate every value before changing anything.
+    let mut values = Vec::with_capacity(pending.len());
+    for (lname, d, v) in &pending {
+        match config::validate(d, std::slice::from_ref(v)) {
+            Ok(canon) => values.push(canon),
+            Err(e) => {
+                c.reply.err(&format!(
+                    "CONFIG SET failed (possibly related to argument '{lname}') - {e}"
+                ));
+                return;
+            }
+        }
+    }
+    // The one change that can fail on apply: the working directory.
+    if let Some(i) = pending.iter().position(|(_, d, _)| d.name == "dir")
+        && let Err(e) = std::env::set_current_dir(&values[i])
+    {
+        c.reply.err(&format!(
+            "CONFIG SET failed (possibly related to argument '{}') - {}",
+            pending[i].0,
+            strerror(&e)
+        ));
+        return;
+    }
+    for ((_, d, _), v) in pending.iter().zip(values) {
+        if let Err(e) = srv.cfg.set(d.name, &[v]) {
+            // Cannot happen: the value was validated above.
+            log_warning!("CONFIG SET {}: {e}", d.name);
+        }
+        apply(srv, d.name);
+    }
+    c.reply.ok();
+}
+
+/// Side effects of a changed directive beyond the stored value.
+fn apply(srv: &mut Server, name: &str) {
+    match name {
+        "loglevel" => crate::log::set_verbosity(srv.cfg.loglevel),
+        "hz" => {
+            // Redis keeps hz within 1..=500 and reports the clamped value.
+            let hz = srv.cfg.hz;
+            let _ = srv.cfg.set("hz", &[hz.to_string()]);
+            srv.hz = hz;
+        }
+        _ => {}
+    }
+}
+
+/// CONFIG RESETSTAT: zero INFO's counters, command and error statistics.
+fn config_resetstat(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    reset_stats(srv);
+    c.reply.ok();
+}
+
+pub fn reset_stats(srv: &mut Server) {
+    for s in srv.cmd_stats.iter_mut() {
+        *s = CmdStat::default();
+    }
+    let st = &mut srv.stats;
+    st.errors.clear();
+    st.total_error_replies = 0;
+    st.commands_processed = 0;
+    st.connections_received = 0;
+    st.rejected_connections = 0;
+    st.net_input_bytes = 0;
+    st.net_output_bytes = 0;
+    st.reads_processed = 0;
+    st.writes_processed = 0;
+    st.expired_stale_perc = 0.0;
+    st.expire_cycle_cpu_ms = 0;
+    st.active_expire_time_limit_hit = 0;
+    st.inst_ops = Default::default();
+    st.inst_net_in = Default::default();
+    st.inst_net_out = Default::default();
+    for db in srv.dbs.iter_mut() {
+        db.stat_expired = 0;
+        db.stat_hits = 0;
+        db.stat_misses = 0;
+    }
+}
+
+fn config_help(_: &mut Server, c: &mut Client, _: &[Bytes]) {
+    c.reply.help(
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------
+// DEBUG
+
+const DEBUG_HELP: &[&str] = &[
+    "ERROR <string>",
+    "    Return a Redis protocol error with <string> as message. Useful for clients",
+    "    unit tests to simulate Redis errors.",
+    "LOG <message>",
+    "    Write <message> to the server log.",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+];
+
+/// C's atoi: optional sign and leading digits, 0 when there are none.
+fn atoi(b: &[u8]) -> i64 {
+    let s = std::str::from_utf8(b).unwrap_or("").trim_start();
+    let end = s
+        .char_indices()
+        .find(|&(i, ch)| !(ch.is_ascii_digit() || (i == 0 && (ch == '-' || ch == '+'))))
+        .map(|(i, _)| i)
+        .unwrap_or(s.len());
+    s[..end].parse().unwrap_or(0)
+}
+
+/// C's strtod on a prefix: the longest leading part that is a number.
+fn strtod_prefix(b: &[u8]) -> f64 {
+    let s = std::str::from_utf8(b).unwrap_or("").trim_start();
+    (1..=s.len())
+        .rev()
+        .filter(|&i| s.is_char_boundary(i))
+        .find_map(|i| s[..i].parse::<f64>().ok())
+        .unwrap_or(0.0)
+}
+
+/// The length RDB would use for a string value: integer encodings for
+/// small numbers, else a length prefix and the bytes. Compression is not
+/// counted (no RDB writer yet).
+fn rdb_string_len(v: &crate::types::Value) -> usize {
+    let b = v.string_bytes();
+    if b.len() <= 11
+        && let Some(n) = crate::util::num::parse_i64(&b)
+    {
+        if (-128..=127).contains(&n) {
+            return 2;
+        } else if (-32768..=32767).contains(&n) {
+            return 3;
+        } else if (i32::MIN as i64..=i32::MAX as i64).contains(&n) {
+            return 5;
+        }
+    }
+    let len = b.len();
+    let prefix = if len < 64 {
+        1
+    } else if len < 16384 {
+        2
+    } else if len <= u32::MAX as usize {
+        5
+    } else {
+        9
+    };
+    prefix + len
+}
+
+fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let sub = text(&argv[1]).to_ascii_lowercase();
+    let argc = argv.len();
+    match (sub.as_str(), argc) {
+        ("help", 2) => c.reply.help("DEBUG", DEBUG_HELP),
+        ("sleep", 3) => {
+            let secs = strtod_prefix(&argv[2]);
+            if secs > 0.0 && secs.is_finite() {
+                std::thread::sleep(std::time::Duration::from_micros((secs * 1e6) as u64));
+            }
+            c.reply.ok();
+        }
+        ("set-active-expire", 3) => {
+            srv.active_expire_enabled = atoi(&argv[2]) != 0;
+            c.reply.ok();
+        }
+        ("log", 3) => {
+            log_warning!("DEBUG LOG: {}", text(&argv[2]));
+            c.reply.ok();
+        }
+        ("error", 3) => {
+            // Sent as is: not counted in the error statistics, as in Redis.
+            let mut e = b"-".to_vec();
+            e.extend(
+                argv[2]
+                    .iter()
+                    .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+            );
+            e.extend_from_slice(b"\r\n");
+            c.reply.raw(&e);
+        }
+        ("object", 3) => debug_object(srv, c, &argv[2]),
+        ("populate", 3..=5) => debug_populate(srv, c, argv),
+        ("protocol", 3) => debug_protocol(c, &argv[2]),
+        _ => c.reply.err(&format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+            String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)])
+        )),
+    }
+}
+
+/// DEBUG OBJECT key: Redis's line, for the fields that mean something here.
+fn debug_object(srv: &mut Server, c: &mut Client, key: &[u8]) {
+    let now = srv.now_ms;
+    let shared_ints = srv.cfg.get("maxmemory") == Some("0")
+        || !srv
+            .cfg
+            .get("maxmemory-policy")
+            .is_some_and(|p| p.contains("lru") || p.contains("lfu"));
+    // No lazy expiry here: DEBUG looks at the dict as it is.
+    let Some(o) = srv.dbs[c.db].keys.get(key) else {
+        c.reply.err(super::NO_SUCH_KEY);
+        return;
+    };
+    // Redis shares the objects of the integers 0..9999.
+    let refcount = match o.v {
+        crate::types::Value::Int(n) if shared_ints && (0..10000).contains(&n) => i32::MAX,
+        _ => 1,
+    };
+    let line = format!(
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+        o as *const _,
+        refcount,
+        o.encoding(),
+        rdb_string_len(&o.v),
+        o.clock(),
+        crate::db::idle_seconds(o.clock(), now)
+    );
+    c.reply.simple(&line);
+}
+
+/// DEBUG POPULATE count [prefix] [size]: string keys prefix:N = value:N.
+fn debug_populate(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    const MUST_BE_POSITIVE: &str = "value is out of range, must be positive";
+    let Some(count) = crate::util::num::parse_i64(&argv[2]).filter(|&n| n >= 0) else {
+        c.reply.err(MUST_BE_POSITIVE);
+        return;
+    };
+    let size = match argv.get(4) {
+        Some(a) => match crate::util::num::parse_i64(a).filter(|&n| n >= 0) {
+            Some(n) => n as usize,
+            None => {
+                c.reply.err(MUST_BE_POSITIVE);
+                return;
+            }
+        },
+        None => 0,
+    };
+    let prefix: &[u8] = argv.get(3).map(|p| &p[..]).unwrap_or(b"key");
+    let now = srv.now_ms;
+    let db = &mut srv.dbs[c.db];
+    db.keys.expand(db.keys.len() + count as usize);
+    let mut key = Vec::new();
+    for j in 0..count {
+        key.clear();
+        key.extend_from_slice(prefix);
+        key.push(b':');
+        crate::util::num::write_i64(&mut key, j);
+        if db.lookup(&key, now).is_some() {
+            continue;
+        }
+        let mut val = format!("value:{j}").into_bytes();
+        if size > 0 {
+            val.resize(size, 0);
+        }
+        // Created as strings, never integer-encoded.
+        db.set(
+            &key,
+            crate::types::Value::Str(crate::types::SmallBytes::new(&val)),
+            false,
+            now,
+        );
+        srv.dirty += 1;
+    }
+    c.reply.ok();
+}
+
+/// DEBUG PROTOCOL type: one reply of each RESP type, for client tests.
+fn debug_protocol(c: &mut Client, kind: &[u8]) {
+    let r = &mut c.reply;
+    match text(kind).to_ascii_lowercase().as_str() {
+        "string" => r.bulk_str("Hello World"),
+        "integer" => r.int(12345),
+        // Redis's test value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
+        "double" => r.double(3.141),
+        "bignum" => r.big_number("1234567999999999999999999999999999999"),
+        "null" => r.null(),
+        "array" => {
+            r.array_len(3);
+            (0..3).for_each(|j| r.int(j));
+        }
+        "set" => {
+            r.set_len(3);
+            (0..3).for_each(|j| r.int(j));
+        }
+        "map" => {
+            r.map_len(3);
+            for j in 0..3 {
+                r.int(j);
+                r.bool(j == 1);
+            }
+        }
+        "attrib" => {
+            if r.resp >= 3 {
+                r.raw(b"|1\r\n");
+                r.bulk_str("key-popularity");
+                r.array_len(2);
+                r.bulk_str("key:123");
+                r.int(90);
+            }
+            r.bulk_str("Some real reply following the attribute");
+        }
+        "push" => {
+            if r.resp < 3 {
+                r.err("RESP2 is not supported by this command");
+                return;
+            }
+            r.push_len(2);
+            r.bulk_str("server-cpu-usage");
+            r.int(42);
+            r.bulk_str("Some real reply following the push reply");
+        }
+        "true" => r.bool(true),
+        "false" => r.bool(false),
+        "verbatim" => r.verbatim(b"This is a verbatim\nstring", "txt"),
+        _ => r.err("Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// SHUTDOWN
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let (mut save, mut nosave, mut now, mut force, mut abort) = (false, false, false, false, false);
+    for a in &argv[1..] {
+        if is(a, "nosave") {
+            nosave = true;
+        } else if is(a, "save") {
+            save = true;
+        } else if is(a, "now") {
+            now = true;
+        } else if is(a, "force") {
+            force = true;
+        } else if is(a, "abort") {
+            abort = true;
+        } else {
+            c.reply.err(super::SYNTAX_ERR);
+            return;
+        }
+    }
+    if (abort && (save || nosave || now || force)) || (save && nosave) {
+        c.reply.err(super::SYNTAX_ERR);
+        return;
+    }
+    if abort {
+        // Shutdown never waits (no replicas to catch up), so none is pending.
+        c.reply.err("No shutdown in progress.");
+        return;
+    }
+    let save_points = !srv.cfg.get("save").unwrap_or("").is_empty();
+    if save {
+        log_warning!(
+            "Saving the final RDB snapshot before exiting: not possible, RDB persistence is not implemented yet."
+        );
+        if !force {
+            log_warning!("Error trying to save the DB, can't exit.");
+            log_warning!(
+                "Errors trying to shut down the server. Check the logs for more information."
+            );
+            c.reply.err("Errors trying to SHUTDOWN. Check logs.");
+            return;
+        }
+        log_warning!("Error trying to save the DB. Exit anyway.");
+    } else if save_points && !nosave {
+        log_notice!(
+            "Not saving a final RDB snapshot: RDB persistence is not implemented yet, the dataset is not persisted."
+        );
+    }
+    srv.shutdown_asap = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_bytes() {
+        assert_eq!(bytes_to_human(0), "0B");
+        assert_eq!(bytes_to_human(1023), "1023B");
+        assert_eq!(bytes_to_human(1024), "1.00K");
+        assert_eq!(bytes_to_human(1015096), "991.30K");
+        assert_eq!(bytes_to_human(12435456), "11.86M");
+        assert_eq!(bytes_to_human(25276063744), "23.54G");
+    }
+
+    #[test]
+    fn c_number_parsing() {
+        assert_eq!(atoi(b"1"), 1);
+        assert_eq!(atoi(b"0"), 0);
+        assert_eq!(atoi(b"x"), 0);
+        assert_eq!(atoi(b"12abc"), 12);
+        assert_eq!(atoi(b"-3"), -3);
+        assert_eq!(strtod_prefix(b"0.5"), 0.5);
+        assert_eq!(strtod_prefix(b"abc"), 0.0);
+        assert_eq!(strtod_prefix(b"1.5s"), 1.5);
+    }
+
+    #[test]
+    fn rdb_lengths() {
+        use crate::types::Value;
+        assert_eq!(rdb_string_len(&Value::from_bytes(b"123")), 2);
+        assert_eq!(rdb_string_len(&Value::from_bytes(b"1000")), 3);
+        assert_eq!(rdb_string_len(&Value::from_bytes(b"12345678901")), 12);
+        assert_eq!(rdb_string_len(&Value::from_bytes(b"hellox")), 7);
+    }
+
+    #[test]
+    fn info_sections() {
+        let s = Sections::parse(&[]);
+        assert!(s.want("server") && s.want("module_list") && !s.want("commandstats"));
+        let s = Sections::parse(&[Bytes::from_static(b"commandSTATS")]);
+        assert!(s.want("commandstats") && !s.want("server"));
+        let s = Sections::parse(&[Bytes::from_static(b"everything")]);
+        assert!(s.want("latencystats") && s.want("server"));
+    }
+}

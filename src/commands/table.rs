@@ -112,7 +112,12 @@ impl Command {
         r.array_len(items.len());
         for (i, t) in items.iter().enumerate() {
             if i == 9 {
+                // Redis: an empty set when there are no subcommands, else an array.
                 let subs = self.sorted_subcommands();
+                if subs.is_empty() {
+                    r.set_len(0);
+                    continue;
+                }
                 r.array_len(subs.len());
                 for s in subs {
                     s.write_info(r);
