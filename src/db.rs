@@ -67,9 +67,13 @@ pub fn lfu_freq(o: &Obj, now_ms: i64) -> u32 {
     let stamp = o.clock();
     let (ldt, counter) = (stamp >> 8, stamp & 0xff);
     let now = lfu_minutes(now_ms);
-    let elapsed = if now >= ldt { now - ldt } else { 65535 - ldt + now };
+    let elapsed = if now >= ldt {
+        now - ldt
+    } else {
+        65535 - ldt + now
+    };
     let decay = LFU_DECAY_TIME.load(Ordering::Relaxed);
-    let periods = if decay > 0 { elapsed / decay } else { 0 };
+    let periods = elapsed.checked_div(decay).unwrap_or(0);
     counter.saturating_sub(periods)
 }
 

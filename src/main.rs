@@ -181,10 +181,10 @@ fn main() {
         // Redis's default when daemonized without a pidfile.
         let _ = cfg.set("pidfile", &["/var/run/redis.pid".to_string()]);
     }
-    if !cfg.pidfile.is_empty() {
-        if let Err(e) = std::fs::write(&cfg.pidfile, format!("{pid}\n")) {
-            log_warning!("Failed to write PID file: {e}");
-        }
+    if !cfg.pidfile.is_empty()
+        && let Err(e) = std::fs::write(&cfg.pidfile, format!("{pid}\n"))
+    {
+        log_warning!("Failed to write PID file: {e}");
     }
     let mut srv = match Server::new(cfg) {
         Ok(s) => s,

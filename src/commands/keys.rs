@@ -59,7 +59,6 @@ const SAME_OBJECT: &str = "source and destination objects are the same";
 const SHARED_INTEGERS: i64 = 10_000;
 /// The refcount Redis reports for a shared object (INT_MAX).
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
-/// A new key's LFU counter (Redis's LFU_INIT_VAL).
 
 /// A read that leaves the access clock alone (Redis's LOOKUP_NOTOUCH):
 /// lazy expiry, keyspace hit/miss statistics.
