@@ -80,7 +80,7 @@ fn get_generic(srv: &mut Server, c: &mut Client, key: &[u8]) -> bool {
 
 /// Take the bytes of a string value out of it, leaving a placeholder, so
 /// that an in-place modification reuses a heap buffer.
-fn take_bytes(v: &mut Value) -> Vec<u8> {
+pub(crate) fn take_bytes(v: &mut Value) -> Vec<u8> {
     match std::mem::replace(v, Value::Int(0)) {
         Value::Int(n) => num::i64_to_bytes(n),
         Value::Str(SmallBytes::Heap(b)) => b.into_vec(),

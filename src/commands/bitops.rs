@@ -1,0 +1,191 @@
+//! Bit operations on strings: SETBIT, GETBIT, BITCOUNT.
+//!
+//! A string is a bit array, most significant bit of the first byte first,
+//! as in Redis. SETBIT grows the string with zero bytes up to the offset
+//! (bounded by proto-max-bulk-len) and leaves it `raw`, like any in-place
+//! modification; reads treat missing keys as all zeros.
+
+use bytes::Bytes;
+
+use super::strings::take_bytes;
+use super::{Handler, SYNTAX_ERR, WRONGTYPE};
+use crate::db::new_stamp;
+use crate::net::Client;
+use crate::server::Server;
+use crate::types::{Obj, SmallBytes, Value};
+use crate::util::num::parse_i64;
+
+pub const COMMANDS: &[(&str, Handler)] = &[
+    ("setbit", setbit),
+    ("getbit", getbit),
+    ("bitcount", bitcount),
+];
+
+const BAD_OFFSET: &str = "bit offset is not an integer or out of range";
+const BAD_BIT: &str = "bit is not an integer or out of range";
+
+/// A bit offset: a non-negative integer whose byte fits in proto-max-bulk-len.
+fn bit_offset(srv: &Server, c: &mut Client, arg: &[u8]) -> Option<u64> {
+    match parse_i64(arg) {
+        Some(n) if n >= 0 && (n >> 3) < srv.cfg.proto_max_bulk_len => Some(n as u64),
+        _ => {
+            c.reply.err(BAD_OFFSET);
+            None
+        }
+    }
+}
+
+fn setbit(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let Some(offset) = bit_offset(srv, c, &argv[2]) else {
+        return;
+    };
+    let on = match parse_i64(&argv[3]) {
+        Some(v @ (0 | 1)) => v == 1,
+        _ => {
+            c.reply.err(BAD_BIT);
+            return;
+        }
+    };
+    let now = srv.now_ms;
+    let byte = (offset >> 3) as usize;
+    let mask = 1u8 << (7 - (offset & 7));
+    let db = &mut srv.dbs[c.db];
+    let (mut bytes, existed) = match db.lookup(&argv[1], now) {
+        Some(o) if !o.v.is_string() => {
+            c.reply.err_code(WRONGTYPE);
+            return;
+        }
+        Some(o) => (take_bytes(&mut o.v), true),
+        None => (Vec::new(), false),
+    };
+    let grew = bytes.len() <= byte;
+    if grew {
+        bytes.resize(byte + 1, 0);
+    }
+    let old = bytes[byte] & mask != 0;
+    if on {
+        bytes[byte] |= mask;
+    } else {
+        bytes[byte] &= !mask;
+    }
+    let v = Value::Str(SmallBytes::from_vec(bytes));
+    if existed {
+        let o = db.keys.get_mut(&argv[1][..]).expect("looked up above");
+        o.set_value(v, true);
+    } else {
+        let mut o = Obj::new(Value::Int(0), new_stamp(now));
+        o.set_value(v, true);
+        db.insert_obj(&argv[1], o);
+    }
+    if grew || old != on {
+        srv.dirty += 1;
+    }
+    c.reply.int(old as i64);
+}
+
+fn getbit(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let Some(offset) = bit_offset(srv, c, &argv[2]) else {
+        return;
+    };
+    let now = srv.now_ms;
+    let bit = match srv.dbs[c.db].lookup_read(&argv[1], now) {
+        None => false,
+        Some(o) if !o.v.is_string() => {
+            c.reply.err_code(WRONGTYPE);
+            return;
+        }
+        Some(o) => {
+            let s = o.v.string_bytes();
+            let byte = (offset >> 3) as usize;
+            byte < s.len() && s[byte] & (1 << (7 - (offset & 7))) != 0
+        }
+    };
+    c.reply.int(bit as i64);
+}
+
+/// BITCOUNT key [start end [BYTE|BIT]]
+fn bitcount(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let now = srv.now_ms;
+    let s = match srv.dbs[c.db].lookup_read(&argv[1], now) {
+        None => {
+            c.reply.int(0);
+            return;
+        }
+        Some(o) if !o.v.is_string() => {
+            c.reply.err_code(WRONGTYPE);
+            return;
+        }
+        Some(o) => o.v.string_bytes().into_owned(),
+    };
+    let count = match argv.len() {
+        2 => s.iter().map(|b| b.count_ones() as i64).sum(),
+        4 | 5 => {
+            let Some(start) = super::arg_i64(c, &argv[2]) else {
+                return;
+            };
+            let Some(end) = super::arg_i64(c, &argv[3]) else {
+                return;
+            };
+            if start < 0 && end < 0 && start > end {
+                c.reply.int(0);
+                return;
+            }
+            let is_bit = match argv.get(4) {
+                None => false,
+                Some(a) if super::is(a, "bit") => true,
+                Some(a) if super::is(a, "byte") => false,
+                Some(_) => {
+                    c.reply.err(SYNTAX_ERR);
+                    return;
+                }
+            };
+            count_range(&s, start, end, is_bit)
+        }
+        _ => {
+            c.reply.err(SYNTAX_ERR);
+            return;
+        }
+    };
+    c.reply.int(count);
+}
+
+/// Set bits of `s` between `start` and `end` (inclusive, negative from the
+/// end), counted in bytes or in bits.
+fn count_range(s: &[u8], start: i64, end: i64, is_bit: bool) -> i64 {
+    let total = if is_bit {
+        s.len() as i64 * 8
+    } else {
+        s.len() as i64
+    };
+    let norm = |i: i64| if i < 0 { (total + i).max(0) } else { i };
+    let (start, end) = (norm(start), norm(end).min(total - 1));
+    if start > end {
+        return 0;
+    }
+    if is_bit {
+        (start..=end)
+            .filter(|&i| s[(i >> 3) as usize] & (1 << (7 - (i & 7))) != 0)
+            .count() as i64
+    } else {
+        s[start as usize..=end as usize]
+            .iter()
+            .map(|b| b.count_ones() as i64)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_range;
+
+    #[test]
+    fn ranges() {
+        let s = b"foobar";
+        assert_eq!(count_range(s, 0, -1, false), 26);
+        assert_eq!(count_range(s, 1, 1, false), 6);
+        assert_eq!(count_range(s, 5, 30, true), 17);
+        assert_eq!(count_range(s, -2, -1, false), 7);
+        assert_eq!(count_range(s, 4, 2, false), 0);
+        assert_eq!(count_range(b"", 0, -1, false), 0);
+    }
+}
