@@ -198,15 +198,14 @@ impl Db {
     /// Set `key` to `v` (Redis's setKey): overwrite or add; the TTL is
     /// dropped unless `keep_ttl`.
     pub fn set(&mut self, key: &[u8], v: Value, keep_ttl: bool, now_ms: i64) {
-        match self.keys.get_mut(key) {
-            Some(o) => {
-                o.set_value(v, false);
-                record_access(o, now_ms);
-            }
-            None => {
-                self.keys
-                    .insert(SmallBytes::new(key), Obj::new(v, new_stamp(now_ms)));
-            }
+        // One hash and one probe whether the key is new or not.
+        let mut v = Some(v);
+        let o = self.keys.get_or_insert_with(SmallBytes::new(key), || {
+            Obj::new(v.take().expect("value"), new_stamp(now_ms))
+        });
+        if let Some(v) = v {
+            o.set_value(v, false);
+            record_access(o, now_ms);
         }
         if !keep_ttl && !self.expires.is_empty() {
             self.expires.remove(key);

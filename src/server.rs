@@ -124,6 +124,11 @@ pub struct Server {
     pub now_ms: i64,
     pub start_ms: i64,
     pub start_mono_us: u64,
+    /// Wall clock (ms) and monotonic clock (µs) read together in cron: a
+    /// command's wall time is derived from its monotonic start, so each
+    /// command reads the clock twice (start, end) instead of three times.
+    wall_base_ms: i64,
+    mono_base_us: u64,
     /// Clients with replies to write in before_sleep.
     pending_writes: Vec<usize>,
     /// Clients that still had data to read when we moved on.
@@ -180,6 +185,8 @@ impl Server {
             now_ms: now,
             start_ms: now,
             start_mono_us: mono_us(),
+            wall_base_ms: now,
+            mono_base_us: mono_us(),
             pending_writes: Vec::new(),
             pending_reads: Vec::new(),
             active_expire_enabled: true,
@@ -359,7 +366,7 @@ impl Server {
                     if c.query.len() > self.cfg.client_query_buffer_limit {
                         log_warning!(
                             "Closing client that reached max query buffer length: {} (qbuf initial bytes: {:?})",
-                            c.info_line(self.now_ms, &c.last_cmd),
+                            c.info_line(self.now_ms, c.last_cmd),
                             String::from_utf8_lossy(&c.query[..c.query.len().min(64)])
                         );
                         alive = false;
@@ -463,7 +470,7 @@ impl Server {
                     log_verbose!(
                         "Protocol error ({}) from client: {}. Query buffer during protocol error: '{}'",
                         e.log,
-                        c.info_line(self.now_ms, &c.last_cmd),
+                        c.info_line(self.now_ms, c.last_cmd),
                         String::from_utf8_lossy(&c.query[..c.query.len().min(128)])
                     );
                     c.query.clear();
@@ -476,7 +483,8 @@ impl Server {
 
     /// Look up, check and run one command (Redis's processCommand + call).
     pub fn execute(&mut self, c: &mut Client, argv: Vec<Bytes>) {
-        self.now_ms = now_ms();
+        let start = mono_us();
+        self.now_ms = self.wall_base_ms + (start.saturating_sub(self.mono_base_us) / 1000) as i64;
         c.argc = argv.len();
         c.argv_len_sum = argv.iter().map(|a| a.len()).sum();
         let skip_this = c.reply_mode == ReplyMode::Skip;
@@ -531,7 +539,6 @@ impl Server {
             return;
         }
         let errors_before = c.reply.errors;
-        let start = mono_us();
         (cmd.handler)(self, c, &argv);
         let dur = mono_us() - start;
         let st = &mut self.cmd_stats[cmd.id];
@@ -543,8 +550,7 @@ impl Server {
         }
         self.stats.commands_processed += 1;
         c.commands_processed += 1;
-        c.last_cmd.clear();
-        c.last_cmd.push_str(&cmd.name);
+        c.last_cmd = cmd.name.as_str();
         if c.reply_mode == ReplyMode::SkipNext {
             c.reply_mode = ReplyMode::Skip;
         }
@@ -641,6 +647,8 @@ impl Server {
     fn cron(&mut self) {
         self.cron_loops += 1;
         self.now_ms = now_ms();
+        self.wall_base_ms = self.now_ms;
+        self.mono_base_us = mono_us();
         self.hz = self.cfg.hz;
         // Instantaneous metrics and the memory peak.
         let now = self.now_ms;

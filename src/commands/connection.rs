@@ -261,7 +261,7 @@ fn info_line(srv: &Server, me: &Client, cl: &Client, running: &str) -> String {
     if std::ptr::eq(me, cl) {
         cl.info_line(srv.now_ms, running)
     } else {
-        cl.info_line(srv.now_ms, &cl.last_cmd)
+        cl.info_line(srv.now_ms, cl.last_cmd)
     }
 }
 

@@ -261,8 +261,7 @@ fn set_generic(
     }
     let now = srv.now_ms;
     let db = &mut srv.dbs[c.db];
-    let found = db.exists(key, now);
-    if (opts.nx && found) || (opts.xx && !found) {
+    if (opts.nx || opts.xx) && db.exists(key, now) == opts.nx {
         if !opts.get {
             match replies {
                 SetReply::OkNull => c.reply.null(),

@@ -95,7 +95,7 @@ pub struct Client {
     pub reply_mode: ReplyMode,
     pub no_evict: bool,
     /// Full name of the last command run ("client|list").
-    pub last_cmd: String,
+    pub last_cmd: &'static str,
     pub argv_len_sum: usize,
     pub argc: usize,
     /// Total bytes read from / written to the socket.
@@ -148,7 +148,7 @@ impl Client {
             pending_write: false,
             reply_mode: ReplyMode::On,
             no_evict: false,
-            last_cmd: "NULL".into(),
+            last_cmd: "NULL",
             argv_len_sum: 0,
             argc: 0,
             net_in: 0,

@@ -13,7 +13,7 @@
 //! inline request or a count line, `proto-max-bulk-len` for a bulk, and the
 //! small limits for clients that have not authenticated yet.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::splitargs::split_args;
 
@@ -123,7 +123,7 @@ impl Parser {
                     "unauth mbulk count",
                 ));
             }
-            let _ = buf.split_to(line_end + 2);
+            buf.advance(line_end + 2);
             self.scanned = 0;
             if n <= 0 {
                 return Ok(Some(Vec::new()));
@@ -171,7 +171,7 @@ impl Parser {
                             "unauth bulk length",
                         ));
                     }
-                    let _ = buf.split_to(line_end + 2);
+                    buf.advance(line_end + 2);
                     self.scanned = 0;
                     if l >= BIG_ARG && buf.len() < l + 2 {
                         // Make room for exactly this bulk, so it arrives
@@ -186,7 +186,7 @@ impl Parser {
                 return Ok(None);
             }
             let arg = buf.split_to(len).freeze();
-            let _ = buf.split_to(2);
+            buf.advance(2);
             self.argv.push(arg);
             self.bulk_len = None;
             self.multibulk_left -= 1;
