@@ -146,6 +146,7 @@ fn del(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             n += 1;
         }
     }
+    srv.dirty += n as u64;
     c.reply.int(n);
 }
 
@@ -361,6 +362,7 @@ fn rename_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], nx: bool) {
     if let Some(when) = expire {
         db.set_expire(dst, when);
     }
+    srv.dirty += 1;
     if nx {
         c.reply.int(1);
     } else {
@@ -390,6 +392,7 @@ fn move_cmd(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if let Some(when) = expire {
         dst.set_expire(key, when);
     }
+    srv.dirty += 1;
     c.reply.int(1);
 }
 
@@ -444,6 +447,7 @@ fn copy(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if let Some(when) = expire {
         dst.set_expire(dst_key, when);
     }
+    srv.dirty += 1;
     c.reply.int(1);
 }
 
@@ -645,6 +649,7 @@ fn expire_generic(
     } else {
         db.set_expire(key, when);
     }
+    srv.dirty += 1;
     c.reply.int(1);
 }
 
@@ -696,6 +701,7 @@ fn persist(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let now = srv.now_ms;
     let db = &mut srv.dbs[c.db];
     let removed = db.lookup(&argv[1], now).is_some() && db.persist(&argv[1]);
+    srv.dirty += removed as u64;
     c.reply.int(i64::from(removed));
 }
 
@@ -718,6 +724,7 @@ fn flush_mode_ok(c: &mut Client, argv: &[Bytes]) -> bool {
 
 fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if flush_mode_ok(c, argv) {
+        srv.dirty += srv.dbs[c.db].len() as u64;
         srv.dbs[c.db].clear();
         c.reply.ok();
     }
@@ -726,6 +733,7 @@ fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 fn flushall(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if flush_mode_ok(c, argv) {
         for db in &mut srv.dbs {
+            srv.dirty += db.len() as u64;
             db.clear();
         }
         c.reply.ok();
@@ -752,6 +760,7 @@ fn swapdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         std::mem::swap(&mut x.avg_ttl, &mut y.avg_ttl);
         std::mem::swap(&mut x.expire_cursor, &mut y.expire_cursor);
     }
+    srv.dirty += 1;
     c.reply.ok();
 }
 

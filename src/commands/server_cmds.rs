@@ -1080,7 +1080,6 @@ fn debug_populate(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             false,
             now,
         );
-        srv.dirty += 1;
     }
     c.reply.ok();
 }

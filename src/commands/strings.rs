@@ -274,6 +274,7 @@ fn set_generic(
     if let Some(t) = when {
         db.set_expire(key, t);
     }
+    srv.dirty += 1;
     if !opts.get {
         match replies {
             SetReply::OkNull => c.reply.ok(),
@@ -332,13 +333,14 @@ fn getset(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     }
     let now = srv.now_ms;
     srv.dbs[c.db].set(&argv[1], Value::from_bytes(&argv[2]), false, now);
+    srv.dirty += 1;
 }
 
 fn getdel(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if !get_generic(srv, c, &argv[1]) {
         return;
     }
-    srv.dbs[c.db].delete(&argv[1]);
+    srv.dirty += srv.dbs[c.db].delete(&argv[1]) as u64;
 }
 
 fn getex(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
@@ -373,10 +375,14 @@ fn getex(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         // An absolute time already past deletes the key.
         Some((kind, t)) if !kind.relative() && t <= now => {
             db.delete(key);
+            srv.dirty += 1;
         }
-        Some((_, t)) => db.set_expire(key, t),
+        Some((_, t)) => {
+            db.set_expire(key, t);
+            srv.dirty += 1;
+        }
         None if opts.persist => {
-            db.persist(key);
+            srv.dirty += db.persist(key) as u64;
         }
         None => {}
     }
@@ -410,6 +416,7 @@ fn mset_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], nx: bool) {
     for kv in argv[1..].chunks_exact(2) {
         db.set(&kv[0], Value::from_bytes(&kv[1]), false, now);
     }
+    srv.dirty += (argv.len() / 2) as u64;
     if nx {
         c.reply.int(1);
     } else {
@@ -435,6 +442,7 @@ fn append(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let db = &mut srv.dbs[c.db];
     let Some(o) = db.lookup(key, now) else {
         db.set(key, Value::from_bytes(tail), false, now);
+        srv.dirty += 1;
         c.reply.int(tail.len() as i64);
         return;
     };
@@ -452,6 +460,7 @@ fn append(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     v.extend_from_slice(tail);
     let total = v.len();
     o.set_value(Value::Str(SmallBytes::from_vec(v)), true);
+    srv.dirty += 1;
     c.reply.int(total as i64);
 }
 
@@ -564,6 +573,7 @@ fn setrange(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         db.insert_obj(key, o);
         len
     };
+    srv.dirty += 1;
     c.reply.int(len as i64);
 }
 
@@ -577,6 +587,7 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
     let db = &mut srv.dbs[c.db];
     let Some(o) = db.lookup(key, now) else {
         db.set(key, Value::Int(by), false, now);
+        srv.dirty += 1;
         c.reply.int(by);
         return;
     };
@@ -599,6 +610,7 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
         return;
     };
     o.set_value(Value::Int(new), false);
+    srv.dirty += 1;
     c.reply.int(new);
 }
 
@@ -658,6 +670,7 @@ fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         Some(o) => o.set_value(v, false),
         None => db.set(key, v, false, now),
     }
+    srv.dirty += 1;
 }
 
 // ---------------------------------------------------------------------------
