@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod dict;
+pub mod encoding;
 pub mod log;
 pub mod net;
 pub mod resp;
