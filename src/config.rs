@@ -408,7 +408,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(0, i64::MAX),
         "128",
         YES,
-        NO,
+        YES,
     ),
     da(
         "hash-max-listpack-value",
@@ -416,7 +416,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(0, i64::MAX),
         "64",
         YES,
-        NO,
+        YES,
     ),
     da(
         "list-max-listpack-size",
@@ -522,6 +522,8 @@ pub struct Config {
     pub client_query_buffer_limit: usize,
     pub activerehashing: bool,
     pub enable_debug_command: String,
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
 }
 
 impl Default for Config {
@@ -551,6 +553,8 @@ impl Default for Config {
             client_query_buffer_limit: 1 << 30,
             activerehashing: true,
             enable_debug_command: "no".into(),
+            hash_max_listpack_entries: 128,
+            hash_max_listpack_value: 64,
         };
         c.refresh();
         c
@@ -693,6 +697,8 @@ impl Config {
         self.client_query_buffer_limit = self.int("client-query-buffer-limit") as usize;
         self.activerehashing = self.yes("activerehashing");
         self.enable_debug_command = self.get("enable-debug-command").unwrap_or("no").to_string();
+        self.hash_max_listpack_entries = self.int("hash-max-listpack-entries") as usize;
+        self.hash_max_listpack_value = self.int("hash-max-listpack-value") as usize;
         crate::db::set_access_policy(
             self.get("maxmemory-policy").unwrap_or("").ends_with("lfu"),
             self.int("lfu-log-factor") as u32,

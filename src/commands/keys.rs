@@ -209,7 +209,7 @@ fn keys(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 /// (a negative number wraps around), digits, nothing after them; no
 /// leading space; out of range is an error. The text ends at a NUL byte,
 /// and an empty cursor is 0.
-fn parse_scan_cursor(b: &[u8]) -> Option<u64> {
+pub(crate) fn parse_scan_cursor(b: &[u8]) -> Option<u64> {
     let b = match b.iter().position(|&x| x == 0) {
         Some(end) => &b[..end],
         None => b,

@@ -59,6 +59,7 @@ fn reply_value(c: &mut Client, v: &Value) {
     match v {
         Value::Int(n) => c.reply.bulk_i64(*n),
         Value::Str(s) => c.reply.bulk(s),
+        _ => c.reply.err_code(WRONGTYPE),
     }
 }
 
@@ -85,6 +86,7 @@ pub(crate) fn take_bytes(v: &mut Value) -> Vec<u8> {
         Value::Int(n) => num::i64_to_bytes(n),
         Value::Str(SmallBytes::Heap(b)) => b.into_vec(),
         Value::Str(s) => s.as_bytes().to_vec(),
+        _ => Vec::new(),
     }
 }
 
@@ -592,10 +594,6 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
         return;
     };
     let cur = match &o.v {
-        v if !v.is_string() => {
-            c.reply.err_code(WRONGTYPE);
-            return;
-        }
         Value::Int(n) => *n,
         Value::Str(s) => match parse_i64(s) {
             Some(n) => n,
@@ -604,6 +602,10 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
                 return;
             }
         },
+        _ => {
+            c.reply.err_code(WRONGTYPE);
+            return;
+        }
     };
     let Some(new) = cur.checked_add(by) else {
         c.reply.err(OVERFLOW);

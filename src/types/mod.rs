@@ -1,7 +1,9 @@
 //! Values stored in the keyspace and their representations.
 
+pub mod hash;
 pub mod small;
 pub mod value;
 
+pub use hash::Hash;
 pub use small::SmallBytes;
 pub use value::{Obj, Value};

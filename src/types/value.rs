@@ -9,9 +9,13 @@
 //! only one variant may hold a `SmallBytes`, so Rust can keep the enum tag in
 //! the spare values of `SmallBytes`'s own tag byte.
 //!
+//! Hashes are `Value::Hash(Box<Hash>)` (`types/hash.rs`): one pointer, so
+//! the size stays 24 bytes.
+//!
 //! `Obj.lru` holds the LRU clock (seconds, low 24 bits) of the last access,
 //! as Redis's `robj.lru`; OBJECT IDLETIME reads it. Its top bits are flags.
 
+use super::hash::Hash;
 use super::small::SmallBytes;
 use crate::util::num;
 
@@ -19,6 +23,8 @@ use crate::util::num;
 pub enum Value {
     Int(i64),
     Str(SmallBytes),
+    /// A hash (`types/hash.rs`), boxed so `Value` stays 24 bytes.
+    Hash(Box<Hash>),
 }
 
 /// Strings longer than this report `raw` even when created whole, as Redis's
@@ -40,6 +46,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Int(_) | Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
         }
     }
 
@@ -47,11 +54,17 @@ impl Value {
         matches!(self, Value::Int(_) | Value::Str(_))
     }
 
-    /// The string bytes (integers formatted). Only for strings.
+    pub fn is_hash(&self) -> bool {
+        matches!(self, Value::Hash(_))
+    }
+
+    /// The string bytes (integers formatted). Only for strings (empty for
+    /// other types).
     pub fn string_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
         match self {
             Value::Int(n) => std::borrow::Cow::Owned(num::i64_to_bytes(*n)),
             Value::Str(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
+            Value::Hash(_) => std::borrow::Cow::Borrowed(&[]),
         }
     }
 
@@ -64,6 +77,7 @@ impl Value {
                 v.len()
             }
             Value::Str(s) => s.len(),
+            Value::Hash(_) => 0,
         }
     }
 
@@ -72,6 +86,7 @@ impl Value {
         match self {
             Value::Int(_) => 0,
             Value::Str(s) => s.heap_size(),
+            Value::Hash(h) => h.heap_size(),
         }
     }
 }
@@ -130,6 +145,7 @@ impl Obj {
             Value::Int(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_MAX && self.lru & FLAG_RAW == 0 => "embstr",
             Value::Str(_) => "raw",
+            Value::Hash(h) => h.encoding(),
         }
     }
 }
@@ -142,6 +158,8 @@ mod tests {
     fn sizes() {
         assert_eq!(std::mem::size_of::<Value>(), 24);
         assert_eq!(std::mem::size_of::<Obj>(), 32);
+        let h = Obj::new(Value::Hash(Box::default()), 0);
+        assert_eq!((h.v.type_name(), h.encoding()), ("hash", "listpack"));
     }
 
     #[test]
