@@ -28,7 +28,7 @@ use crate::db::Db;
 use crate::net::client::{ReadResult, ReplyMode};
 use crate::net::{Client, Conn, Listener};
 use crate::resp::Limits;
-use crate::util::time::{mono_us, now_ms};
+use crate::util::time::{mono_us, now_ms, now_us};
 use crate::{log_notice, log_verbose, log_warning};
 
 const LISTENER_TOKENS: usize = 64;
@@ -124,11 +124,6 @@ pub struct Server {
     pub now_ms: i64,
     pub start_ms: i64,
     pub start_mono_us: u64,
-    /// Wall clock (ms) and monotonic clock (µs) read together in cron: a
-    /// command's wall time is derived from its monotonic start, so each
-    /// command reads the clock twice (start, end) instead of three times.
-    wall_base_ms: i64,
-    mono_base_us: u64,
     /// Clients with replies to write in before_sleep.
     pending_writes: Vec<usize>,
     /// Clients that still had data to read when we moved on.
@@ -185,8 +180,6 @@ impl Server {
             now_ms: now,
             start_ms: now,
             start_mono_us: mono_us(),
-            wall_base_ms: now,
-            mono_base_us: mono_us(),
             pending_writes: Vec::new(),
             pending_reads: Vec::new(),
             active_expire_enabled: true,
@@ -483,8 +476,10 @@ impl Server {
 
     /// Look up, check and run one command (Redis's processCommand + call).
     pub fn execute(&mut self, c: &mut Client, argv: Vec<Bytes>) {
-        let start = mono_us();
-        self.now_ms = self.wall_base_ms + (start.saturating_sub(self.mono_base_us) / 1000) as i64;
+        // One wall-clock read gives both the command's time (expiry) and
+        // the start of its duration, as Redis's call() uses ustime().
+        let start = now_us();
+        self.now_ms = start / 1000;
         c.argc = argv.len();
         c.argv_len_sum = argv.iter().map(|a| a.len()).sum();
         let skip_this = c.reply_mode == ReplyMode::Skip;
@@ -540,7 +535,7 @@ impl Server {
         }
         let errors_before = c.reply.errors;
         (cmd.handler)(self, c, &argv);
-        let dur = mono_us() - start;
+        let dur = (now_us() - start).max(0) as u64;
         let st = &mut self.cmd_stats[cmd.id];
         st.calls += 1;
         st.usec += dur;
@@ -647,8 +642,6 @@ impl Server {
     fn cron(&mut self) {
         self.cron_loops += 1;
         self.now_ms = now_ms();
-        self.wall_base_ms = self.now_ms;
-        self.mono_base_us = mono_us();
         self.hz = self.cfg.hz;
         // Instantaneous metrics and the memory peak.
         let now = self.now_ms;
