@@ -27,6 +27,10 @@ pub struct Db {
     pub stat_expired: u64,
     pub stat_hits: u64,
     pub stat_misses: u64,
+    /// Keys deleted because they expired, since the server last looked:
+    /// it drains this after every command and active expire cycle to
+    /// touch WATCHed keys and send `expired` notifications.
+    pub expired_log: Vec<SmallBytes>,
 }
 
 /// How accesses are recorded in `Obj.lru`, set from `maxmemory-policy`:
@@ -123,6 +127,7 @@ impl Db {
             stat_expired: 0,
             stat_hits: 0,
             stat_misses: 0,
+            expired_log: Vec::new(),
         }
     }
 
@@ -154,6 +159,7 @@ impl Db {
         }
         self.delete(key);
         self.stat_expired += 1;
+        self.expired_log.push(SmallBytes::new(key));
         true
     }
 
@@ -260,6 +266,7 @@ impl Db {
                 }
                 self.delete(&k);
                 self.stat_expired += 1;
+                self.expired_log.push(k);
                 continue;
             }
             return Some(k);
@@ -307,9 +314,11 @@ impl Db {
                     break;
                 }
             }
-            for k in &expired_keys {
-                self.delete(k);
+            let expired = expired_keys.len();
+            for k in expired_keys.drain(..) {
+                self.delete(&k);
                 self.stat_expired += 1;
+                self.expired_log.push(k);
             }
             if ttl_samples > 0 {
                 let avg = ttl_sum / ttl_samples;
@@ -322,7 +331,7 @@ impl Db {
             if crate::util::time::mono_us() >= deadline_us {
                 return true;
             }
-            if sampled == 0 || expired_keys.len() * 100 <= sampled * acceptable_stale {
+            if sampled == 0 || expired * 100 <= sampled * acceptable_stale {
                 return false;
             }
         }

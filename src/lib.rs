@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod dict;
 pub mod log;
+pub mod multi;
 pub mod net;
 pub mod resp;
 pub mod server;

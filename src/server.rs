@@ -22,7 +22,7 @@ use bytes::Bytes;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 
-use crate::commands::{self, table::Table, table::flags};
+use crate::commands::{self, table::Command, table::Table, table::flags};
 use crate::config::Config;
 use crate::db::Db;
 use crate::net::client::{ReadResult, ReplyMode};
@@ -151,6 +151,12 @@ pub struct Server {
     /// Clients blocked by `CLIENT PAUSE`-like mechanisms would go here;
     /// DEBUG SLEEP blocks the whole loop as in Redis.
     pub hz: u32,
+    /// WATCHed keys, one table per database (see `crate::multi`).
+    pub watched_keys: Vec<crate::multi::WatchTable>,
+    /// `c.reply.errors` when the last `call` ended: a command's failure is
+    /// judged on the errors emitted since, so EXEC does not count the
+    /// errors of the commands it ran.
+    err_mark: u32,
 }
 
 fn random_hex(n: usize) -> String {
@@ -201,6 +207,8 @@ impl Server {
             run_id: random_hex(40),
             dirty: 0,
             lastsave: now / 1000,
+            watched_keys: (0..cfg.databases).map(|_| Default::default()).collect(),
+            err_mark: 0,
             cfg,
         })
     }
@@ -428,6 +436,7 @@ impl Server {
     }
 
     fn free_client(&mut self, mut c: Box<Client>) {
+        self.discard_transaction(&mut c);
         let _ = self.poll.registry().deregister(c.conn.source());
         c.conn.shutdown();
         if self.clients.contains(c.token) {
@@ -538,22 +547,51 @@ impl Server {
             self.reject_code(c, Some(cmd.id), "NOAUTH Authentication required.");
             return;
         }
-        let errors_before = c.reply.errors;
-        (cmd.handler)(self, c, &argv);
-        let dur = mono_us() - start;
-        let st = &mut self.cmd_stats[cmd.id];
-        st.calls += 1;
-        st.usec += dur;
-        if c.reply.errors > errors_before {
-            st.failed += 1;
-            self.count_error(&c.reply.last_error_code.clone());
+        if c.multi.is_some() && cmd.has(flags::NO_MULTI) {
+            self.reject(c, Some(cmd.id), "Command not allowed inside a transaction");
+            return;
         }
-        self.stats.commands_processed += 1;
-        c.commands_processed += 1;
+        c.last_cmd = cmd.name.as_str();
+        let control = matches!(
+            cmd.name.as_str(),
+            "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+        );
+        let doomed = c.dirty_exec || c.dirty_cas.get();
+        if let Some(m) = c.multi.as_mut().filter(|_| !control) {
+            // Once the transaction is doomed there is no point keeping more.
+            if !doomed {
+                m.mem += c.argv_len_sum + 8 * argv.len();
+                m.cmds.push((cmd, argv));
+            }
+            c.reply.simple("QUEUED");
+        } else {
+            self.call(c, cmd, &argv, start);
+        }
         c.last_cmd = cmd.name.as_str();
         if c.reply_mode == ReplyMode::SkipNext {
             c.reply_mode = ReplyMode::Skip;
         }
+    }
+
+    /// Run one checked command and account for it (Redis's call()): the
+    /// handler, per-command statistics, failed calls and error stats.
+    /// EXEC runs its queued commands through here too.
+    /// `start` is the monotonic time (µs) the command began.
+    pub fn call(&mut self, c: &mut Client, cmd: &'static Command, argv: &[Bytes], start: u64) {
+        self.err_mark = c.reply.errors;
+        (cmd.handler)(self, c, argv);
+        self.drain_expired();
+        let dur = mono_us() - start;
+        let st = &mut self.cmd_stats[cmd.id];
+        st.calls += 1;
+        st.usec += dur;
+        if c.reply.errors > self.err_mark {
+            st.failed += 1;
+            self.count_error(&c.reply.last_error_code.clone());
+        }
+        self.err_mark = c.reply.errors;
+        self.stats.commands_processed += 1;
+        c.commands_processed += 1;
     }
 
     fn count_error(&mut self, code: &str) {
@@ -567,20 +605,39 @@ impl Server {
     }
 
     fn reject(&mut self, c: &mut Client, cmd: Option<usize>, msg: &str) {
-        c.reply.err(msg);
-        if let Some(id) = cmd {
-            self.cmd_stats[id].rejected += 1;
-        }
-        self.count_error("ERR");
+        self.reject_full(c, cmd, msg, "ERR", "ERR ");
     }
 
     fn reject_code(&mut self, c: &mut Client, cmd: Option<usize>, msg: &str) {
-        c.reply.err_code(msg);
+        let code = msg.split(' ').next().unwrap_or("ERR").to_string();
+        self.reject_full(c, cmd, msg, &code, "");
+    }
+
+    /// Refuse a command before it runs (Redis's rejectCommand): an open
+    /// transaction is doomed, and a refused EXEC discards it at once.
+    fn reject_full(
+        &mut self,
+        c: &mut Client,
+        cmd: Option<usize>,
+        msg: &str,
+        code: &str,
+        prefix: &str,
+    ) {
+        c.dirty_exec |= c.multi.is_some();
         if let Some(id) = cmd {
             self.cmd_stats[id].rejected += 1;
         }
-        let code = msg.split(' ').next().unwrap_or("ERR").to_string();
-        self.count_error(&code);
+        let is_exec = cmd.is_some() && self.table.find_full("exec").map(|e| e.id) == cmd;
+        if is_exec {
+            self.discard_transaction(c);
+            c.reply.err_code(&format!(
+                "EXECABORT Transaction discarded because of: {msg}"
+            ));
+            self.count_error("EXECABORT");
+        } else {
+            c.reply.err_full(prefix, msg);
+            self.count_error(code);
+        }
     }
 
     fn handle_writable(&mut self, key: usize) {
@@ -722,6 +779,21 @@ impl Server {
             }
         }
         self.stats.expire_cycle_cpu_ms += (mono_us() - start) / 1000;
+        self.drain_expired();
+    }
+
+    /// Deal with the keys the databases deleted because they expired:
+    /// WATCHes on them are touched.
+    pub fn drain_expired(&mut self) {
+        for id in 0..self.dbs.len() {
+            if self.dbs[id].expired_log.is_empty() {
+                continue;
+            }
+            let keys = std::mem::take(&mut self.dbs[id].expired_log);
+            for k in &keys {
+                self.signal_modified_key(id, k);
+            }
+        }
     }
 
     /// Finish before exit (SHUTDOWN, SIGTERM). Returns false if the shutdown

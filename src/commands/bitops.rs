@@ -79,6 +79,7 @@ fn setbit(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     }
     if grew || old != on {
         srv.dirty += 1;
+        srv.signal_modified_key(c.db, &argv[1]);
     }
     c.reply.int(old as i64);
 }

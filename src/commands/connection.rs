@@ -205,6 +205,7 @@ fn auth(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 
 /// RESET: back to the state of a new connection.
 fn reset(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    srv.discard_transaction(c);
     c.db = 0;
     c.reply.resp = 2;
     c.authenticated = srv.cfg.requirepass.is_empty();

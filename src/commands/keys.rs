@@ -138,12 +138,13 @@ fn refcount(o: &Obj, shared_allowed: bool) -> i64 {
 /// DEL key [key ...] and UNLINK (values are freed at once in both).
 fn del(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let now = srv.now_ms;
-    let db = &mut srv.dbs[c.db];
     let mut n = 0;
     for k in &argv[1..] {
+        let db = &mut srv.dbs[c.db];
         db.expire_if_needed(k, now);
         if db.delete(k) {
             n += 1;
+            srv.signal_modified_key(c.db, k);
         }
     }
     srv.dirty += n as u64;
@@ -363,6 +364,8 @@ fn rename_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], nx: bool) {
         db.set_expire(dst, when);
     }
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, src);
+    srv.signal_modified_key(c.db, dst);
     if nx {
         c.reply.int(1);
     } else {
@@ -393,6 +396,8 @@ fn move_cmd(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         dst.set_expire(key, when);
     }
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, key);
+    srv.signal_modified_key(dst_id, key);
     c.reply.int(1);
 }
 
@@ -448,6 +453,7 @@ fn copy(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         dst.set_expire(dst_key, when);
     }
     srv.dirty += 1;
+    srv.signal_modified_key(dst_id, dst_key);
     c.reply.int(1);
 }
 
@@ -650,6 +656,7 @@ fn expire_generic(
         db.set_expire(key, when);
     }
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, key);
     c.reply.int(1);
 }
 
@@ -701,7 +708,10 @@ fn persist(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let now = srv.now_ms;
     let db = &mut srv.dbs[c.db];
     let removed = db.lookup(&argv[1], now).is_some() && db.persist(&argv[1]);
-    srv.dirty += removed as u64;
+    if removed {
+        srv.dirty += 1;
+        srv.signal_modified_key(c.db, &argv[1]);
+    }
     c.reply.int(i64::from(removed));
 }
 
@@ -724,6 +734,7 @@ fn flush_mode_ok(c: &mut Client, argv: &[Bytes]) -> bool {
 
 fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if flush_mode_ok(c, argv) {
+        srv.touch_all_watched_in_db(c.db, None);
         srv.dirty += srv.dbs[c.db].len() as u64;
         srv.dbs[c.db].clear();
         c.reply.ok();
@@ -732,6 +743,9 @@ fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 
 fn flushall(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if flush_mode_ok(c, argv) {
+        for id in 0..srv.dbs.len() {
+            srv.touch_all_watched_in_db(id, None);
+        }
         for db in &mut srv.dbs {
             srv.dirty += db.len() as u64;
             db.clear();
@@ -754,6 +768,8 @@ fn swapdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         return;
     }
     if a != b {
+        srv.touch_all_watched_in_db(a as usize, Some(b as usize));
+        srv.touch_all_watched_in_db(b as usize, Some(a as usize));
         let (x, y) = two_dbs(&mut srv.dbs, a as usize, b as usize);
         std::mem::swap(&mut x.keys, &mut y.keys);
         std::mem::swap(&mut x.expires, &mut y.expires);

@@ -275,6 +275,7 @@ fn set_generic(
         db.set_expire(key, t);
     }
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, key);
     if !opts.get {
         match replies {
             SetReply::OkNull => c.reply.ok(),
@@ -334,13 +335,17 @@ fn getset(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let now = srv.now_ms;
     srv.dbs[c.db].set(&argv[1], Value::from_bytes(&argv[2]), false, now);
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, &argv[1]);
 }
 
 fn getdel(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if !get_generic(srv, c, &argv[1]) {
         return;
     }
-    srv.dirty += srv.dbs[c.db].delete(&argv[1]) as u64;
+    if srv.dbs[c.db].delete(&argv[1]) {
+        srv.dirty += 1;
+        srv.signal_modified_key(c.db, &argv[1]);
+    }
 }
 
 fn getex(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
@@ -376,13 +381,16 @@ fn getex(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         Some((kind, t)) if !kind.relative() && t <= now => {
             db.delete(key);
             srv.dirty += 1;
+            srv.signal_modified_key(c.db, key);
         }
         Some((_, t)) => {
             db.set_expire(key, t);
             srv.dirty += 1;
+            srv.signal_modified_key(c.db, key);
         }
-        None if opts.persist => {
-            srv.dirty += db.persist(key) as u64;
+        None if opts.persist && db.persist(key) => {
+            srv.dirty += 1;
+            srv.signal_modified_key(c.db, key);
         }
         None => {}
     }
@@ -417,6 +425,9 @@ fn mset_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], nx: bool) {
         db.set(&kv[0], Value::from_bytes(&kv[1]), false, now);
     }
     srv.dirty += (argv.len() / 2) as u64;
+    for k in argv[1..].iter().step_by(2) {
+        srv.signal_modified_key(c.db, k);
+    }
     if nx {
         c.reply.int(1);
     } else {
@@ -443,6 +454,7 @@ fn append(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let Some(o) = db.lookup(key, now) else {
         db.set(key, Value::from_bytes(tail), false, now);
         srv.dirty += 1;
+        srv.signal_modified_key(c.db, key);
         c.reply.int(tail.len() as i64);
         return;
     };
@@ -461,6 +473,7 @@ fn append(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let total = v.len();
     o.set_value(Value::Str(SmallBytes::from_vec(v)), true);
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, key);
     c.reply.int(total as i64);
 }
 
@@ -574,6 +587,7 @@ fn setrange(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         len
     };
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, key);
     c.reply.int(len as i64);
 }
 
@@ -588,6 +602,7 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
     let Some(o) = db.lookup(key, now) else {
         db.set(key, Value::Int(by), false, now);
         srv.dirty += 1;
+        srv.signal_modified_key(c.db, key);
         c.reply.int(by);
         return;
     };
@@ -611,6 +626,7 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
     };
     o.set_value(Value::Int(new), false);
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, key);
     c.reply.int(new);
 }
 
@@ -671,6 +687,7 @@ fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         None => db.set(key, v, false, now),
     }
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, key);
 }
 
 // ---------------------------------------------------------------------------
