@@ -130,7 +130,7 @@ pub struct Server {
     wall_base_ms: i64,
     mono_base_us: u64,
     /// Clients with replies to write in before_sleep.
-    pending_writes: Vec<usize>,
+    pub(crate) pending_writes: Vec<usize>,
     /// Clients that still had data to read when we moved on.
     pending_reads: Vec<usize>,
     pub active_expire_enabled: bool,
@@ -157,6 +157,10 @@ pub struct Server {
     /// judged on the errors emitted since, so EXEC does not count the
     /// errors of the commands it ran.
     err_mark: u32,
+    /// Pub/Sub subscriptions (see `crate::pubsub`).
+    pub pubsub: crate::pubsub::PubSub,
+    /// EXEC is running its queue.
+    pub in_exec: bool,
 }
 
 fn random_hex(n: usize) -> String {
@@ -209,6 +213,8 @@ impl Server {
             lastsave: now / 1000,
             watched_keys: (0..cfg.databases).map(|_| Default::default()).collect(),
             err_mark: 0,
+            pubsub: Default::default(),
+            in_exec: false,
             cfg,
         })
     }
@@ -437,6 +443,7 @@ impl Server {
 
     fn free_client(&mut self, mut c: Box<Client>) {
         self.discard_transaction(&mut c);
+        self.pubsub_forget(&mut c);
         let _ = self.poll.registry().deregister(c.conn.source());
         c.conn.shutdown();
         if self.clients.contains(c.token) {
@@ -549,6 +556,30 @@ impl Server {
         }
         if c.multi.is_some() && cmd.has(flags::NO_MULTI) {
             self.reject(c, Some(cmd.id), "Command not allowed inside a transaction");
+            return;
+        }
+        // Only a few commands make sense in RESP2 Pub/Sub mode (RESP3 can
+        // tell pushes from replies).
+        if c.pubsub_mode
+            && c.reply.resp == 2
+            && !matches!(
+                cmd.name.as_str(),
+                "ping"
+                    | "subscribe"
+                    | "ssubscribe"
+                    | "unsubscribe"
+                    | "sunsubscribe"
+                    | "psubscribe"
+                    | "punsubscribe"
+                    | "quit"
+                    | "reset"
+            )
+        {
+            let msg = format!(
+                "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                cmd.name
+            );
+            self.reject(c, Some(cmd.id), &msg);
             return;
         }
         c.last_cmd = cmd.name.as_str();
@@ -821,6 +852,18 @@ impl Server {
         if let Some(Some(c)) = self.clients.get_mut(key).map(|s| s.take()) {
             log_verbose!("Client {} killed", c.addr);
             self.free_client(c);
+        }
+    }
+
+    /// Queue the client in slab slot `key` for writing in before_sleep
+    /// (after something was appended to its reply buffer from outside its
+    /// own command, e.g. a published message).
+    pub fn queue_write(&mut self, key: usize) {
+        if let Some(Some(c)) = self.clients.get_mut(key)
+            && !c.pending_write
+        {
+            c.pending_write = true;
+            self.pending_writes.push(key);
         }
     }
 

@@ -6,58 +6,7 @@
 
 mod common;
 
-use common::{Conn, Server, redis_bin};
-
-/// One step: which connection, the command (inline syntax, or `SLEEP ms`),
-/// and the expected raw reply ("" = only compared with Redis, "!" = not
-/// compared at all).
-type Step<'a> = (usize, &'a str, &'a str);
-
-fn run(port: u16, steps: &[Step]) -> Vec<Vec<u8>> {
-    let mut conns: Vec<Conn> = (0..3).map(|_| Conn::connect(port)).collect();
-    let mut out = Vec::new();
-    for (i, cmd, _) in steps {
-        if let Some(ms) = cmd.strip_prefix("SLEEP ") {
-            std::thread::sleep(std::time::Duration::from_millis(ms.parse().unwrap()));
-            out.push(Vec::new());
-            continue;
-        }
-        let args = cinnabar::resp::splitargs::split_args(cmd.as_bytes()).unwrap();
-        let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-        out.push(conns[*i].cmd_raw(&refs));
-    }
-    out
-}
-
-const ARGS: &[&str] = &["--enable-debug-command", "yes"];
-
-fn scenario(steps: &[Step]) {
-    let ours = Server::start(ARGS);
-    let got = run(ours.port, steps);
-    for ((i, cmd, want), got) in steps.iter().zip(&got) {
-        if !want.is_empty() && *want != "!" {
-            assert_eq!(
-                String::from_utf8_lossy(got),
-                *want,
-                "conn {i}: {cmd} (scenario {steps:?})"
-            );
-        }
-    }
-    if let Some(bin) = redis_bin() {
-        let theirs = Server::start_bin(&bin, ARGS);
-        let want = run(theirs.port, steps);
-        for (((i, cmd, exp), a), b) in steps.iter().zip(&got).zip(&want) {
-            if *exp == "!" {
-                continue;
-            }
-            assert_eq!(
-                String::from_utf8_lossy(a),
-                String::from_utf8_lossy(b),
-                "conn {i}: {cmd} differs from redis"
-            );
-        }
-    }
-}
+use common::{Server, scenario};
 
 #[test]
 fn basics_and_discard() {

@@ -61,11 +61,13 @@ fn exec(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
     }
     srv.unwatch_all(c);
     c.reply.array_len(state.cmds.len());
+    srv.in_exec = true;
     for (cmd, argv) in &state.cmds {
         c.argc = argv.len();
         c.argv_len_sum = argv.iter().map(|a| a.len()).sum();
         srv.call(c, cmd, argv, crate::util::time::mono_us());
     }
+    srv.in_exec = false;
     srv.discard_transaction(c);
 }
 

@@ -531,10 +531,10 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         }
         field!(out, "keyspace_hits", "{hits}");
         field!(out, "keyspace_misses", "{misses}");
+        field!(out, "pubsub_channels", "{}", srv.pubsub.channels.len());
+        field!(out, "pubsub_patterns", "{}", srv.pubsub.patterns.len());
+        field!(out, "pubsubshard_channels", "{}", srv.pubsub.shard.len());
         for f in [
-            "pubsub_channels",
-            "pubsub_patterns",
-            "pubsubshard_channels",
             "latest_fork_usec",
             "total_forks",
             "migrate_cached_sockets",
