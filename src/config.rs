@@ -196,7 +196,7 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     d("slowlog-log-slower-than", LL, "10000", YES, NO),
     d("slowlog-max-len", Kind::Int(0, i64::MAX), "128", YES, NO),
-    d("notify-keyspace-events", Kind::Str, "", YES, NO),
+    d("notify-keyspace-events", Kind::Str, "", YES, YES),
     d("lua-time-limit", LL, "5000", YES, NO),
     d("busy-reply-threshold", LL, "5000", YES, NO),
     d("maxmemory", Kind::Mem(0, i64::MAX), "0", YES, NO),
@@ -522,6 +522,8 @@ pub struct Config {
     pub client_query_buffer_limit: usize,
     pub activerehashing: bool,
     pub enable_debug_command: String,
+    /// `notify-keyspace-events` as flags (`crate::notify`).
+    pub notify_flags: u32,
 }
 
 impl Default for Config {
@@ -551,6 +553,7 @@ impl Default for Config {
             client_query_buffer_limit: 1 << 30,
             activerehashing: true,
             enable_debug_command: "no".into(),
+            notify_flags: 0,
         };
         c.refresh();
         c
@@ -589,6 +592,10 @@ pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
         _ => {}
     }
     let v = &args[0];
+    if d.name == "notify-keyspace-events" {
+        let f = crate::notify::parse_flags(v).ok_or(crate::notify::BAD_CLASS)?;
+        return Ok(crate::notify::stored_string(f));
+    }
     match d.kind {
         Kind::Bool => match v.to_ascii_lowercase().as_str() {
             "yes" => Ok("yes".into()),
@@ -693,6 +700,10 @@ impl Config {
         self.client_query_buffer_limit = self.int("client-query-buffer-limit") as usize;
         self.activerehashing = self.yes("activerehashing");
         self.enable_debug_command = self.get("enable-debug-command").unwrap_or("no").to_string();
+        self.notify_flags =
+            crate::notify::parse_flags(self.get("notify-keyspace-events").unwrap_or(""))
+                .unwrap_or(0);
+        crate::db::set_keymiss_events(self.notify_flags & crate::notify::KEY_MISS != 0);
         crate::db::set_access_policy(
             self.get("maxmemory-policy").unwrap_or("").ends_with("lfu"),
             self.int("lfu-log-factor") as u32,

@@ -14,6 +14,7 @@ pub mod dict;
 pub mod log;
 pub mod multi;
 pub mod net;
+pub mod notify;
 pub mod pubsub;
 pub mod resp;
 pub mod server;

@@ -611,7 +611,7 @@ impl Server {
     pub fn call(&mut self, c: &mut Client, cmd: &'static Command, argv: &[Bytes], start: u64) {
         self.err_mark = c.reply.errors;
         (cmd.handler)(self, c, argv);
-        self.drain_expired();
+        self.drain_expired(Some(&mut *c));
         let dur = mono_us() - start;
         let st = &mut self.cmd_stats[cmd.id];
         st.calls += 1;
@@ -810,19 +810,41 @@ impl Server {
             }
         }
         self.stats.expire_cycle_cpu_ms += (mono_us() - start) / 1000;
-        self.drain_expired();
+        self.drain_expired(None);
     }
 
-    /// Deal with the keys the databases deleted because they expired:
-    /// WATCHes on them are touched.
-    pub fn drain_expired(&mut self) {
+    /// Deal with what the databases logged (keys deleted because they
+    /// expired, missed reads): WATCHes on expired keys are touched and the
+    /// `expired` / `keymiss` events published. `c` is the client being
+    /// served, if any.
+    pub fn drain_expired(&mut self, mut c: Option<&mut Client>) {
         for id in 0..self.dbs.len() {
-            if self.dbs[id].expired_log.is_empty() {
+            if self.dbs[id].log.is_empty() {
                 continue;
             }
-            let keys = std::mem::take(&mut self.dbs[id].expired_log);
-            for k in &keys {
-                self.signal_modified_key(id, k);
+            let log = std::mem::take(&mut self.dbs[id].log);
+            for (ev, k) in &log {
+                match ev {
+                    crate::db::DbEvent::Expired => {
+                        self.signal_modified_key(id, k);
+                        self.notify_event(
+                            c.as_deref_mut(),
+                            crate::notify::EXPIRED,
+                            "expired",
+                            k,
+                            id,
+                        );
+                    }
+                    crate::db::DbEvent::Miss => {
+                        self.notify_event(
+                            c.as_deref_mut(),
+                            crate::notify::KEY_MISS,
+                            "keymiss",
+                            k,
+                            id,
+                        );
+                    }
+                }
             }
         }
     }

@@ -16,6 +16,7 @@ use bytes::Bytes;
 use super::{DB_OUT_OF_RANGE, Handler, NO_SUCH_KEY, SYNTAX_ERR, arg_int, is, text};
 use crate::db::{Db, idle_seconds, new_stamp};
 use crate::net::Client;
+use crate::notify;
 use crate::server::Server;
 use crate::types::Obj;
 use crate::types::value::{FLAG_RAW, FLAG_UNSHARED, Value};
@@ -70,7 +71,7 @@ fn lookup_notouch<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Option<&'a Obj> {
             Some(o)
         }
         None => {
-            db.stat_misses += 1;
+            crate::db::record_miss(&mut db.stat_misses, &mut db.log, key);
             None
         }
     }
@@ -145,6 +146,7 @@ fn del(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         if db.delete(k) {
             n += 1;
             srv.signal_modified_key(c.db, k);
+            srv.notify(c, notify::GENERIC, "del", k, c.db);
         }
     }
     srv.dirty += n as u64;
@@ -366,6 +368,9 @@ fn rename_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], nx: bool) {
     srv.dirty += 1;
     srv.signal_modified_key(c.db, src);
     srv.signal_modified_key(c.db, dst);
+    srv.notify(c, notify::NEW, "new", dst, c.db);
+    srv.notify(c, notify::GENERIC, "rename_from", src, c.db);
+    srv.notify(c, notify::GENERIC, "rename_to", dst, c.db);
     if nx {
         c.reply.int(1);
     } else {
@@ -398,6 +403,9 @@ fn move_cmd(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     srv.dirty += 1;
     srv.signal_modified_key(c.db, key);
     srv.signal_modified_key(dst_id, key);
+    srv.notify(c, notify::NEW, "new", key, dst_id);
+    srv.notify(c, notify::GENERIC, "move_from", key, c.db);
+    srv.notify(c, notify::GENERIC, "move_to", key, dst_id);
     c.reply.int(1);
 }
 
@@ -454,6 +462,8 @@ fn copy(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     }
     srv.dirty += 1;
     srv.signal_modified_key(dst_id, dst_key);
+    srv.notify(c, notify::NEW, "new", dst_key, dst_id);
+    srv.notify(c, notify::GENERIC, "copy_to", dst_key, dst_id);
     c.reply.int(1);
 }
 
@@ -657,6 +667,8 @@ fn expire_generic(
     }
     srv.dirty += 1;
     srv.signal_modified_key(c.db, key);
+    let event = if when <= now { "del" } else { "expire" };
+    srv.notify(c, notify::GENERIC, event, key, c.db);
     c.reply.int(1);
 }
 
@@ -711,6 +723,7 @@ fn persist(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if removed {
         srv.dirty += 1;
         srv.signal_modified_key(c.db, &argv[1]);
+        srv.notify(c, notify::GENERIC, "persist", &argv[1], c.db);
     }
     c.reply.int(i64::from(removed));
 }

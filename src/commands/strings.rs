@@ -19,6 +19,7 @@ use bytes::Bytes;
 use super::{Handler, NOT_FLOAT, NOT_INTEGER, SYNTAX_ERR, WRONGTYPE, is};
 use crate::db::new_stamp;
 use crate::net::Client;
+use crate::notify;
 use crate::server::Server;
 use crate::types::{Obj, SmallBytes, Value};
 use crate::util::num::{self, LdError, parse_i64};
@@ -270,12 +271,19 @@ fn set_generic(
         }
         return;
     }
-    db.set(key, Value::from_bytes(val), opts.keepttl, now);
+    let created = db.set(key, Value::from_bytes(val), opts.keepttl, now);
     if let Some(t) = when {
         db.set_expire(key, t);
     }
     srv.dirty += 1;
     srv.signal_modified_key(c.db, key);
+    if created {
+        srv.notify(c, notify::NEW, "new", key, c.db);
+    }
+    srv.notify(c, notify::STRING, "set", key, c.db);
+    if when.is_some() {
+        srv.notify(c, notify::GENERIC, "expire", key, c.db);
+    }
     if !opts.get {
         match replies {
             SetReply::OkNull => c.reply.ok(),
@@ -333,9 +341,13 @@ fn getset(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         return;
     }
     let now = srv.now_ms;
-    srv.dbs[c.db].set(&argv[1], Value::from_bytes(&argv[2]), false, now);
+    let created = srv.dbs[c.db].set(&argv[1], Value::from_bytes(&argv[2]), false, now);
     srv.dirty += 1;
     srv.signal_modified_key(c.db, &argv[1]);
+    if created {
+        srv.notify(c, notify::NEW, "new", &argv[1], c.db);
+    }
+    srv.notify(c, notify::STRING, "set", &argv[1], c.db);
 }
 
 fn getdel(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
@@ -345,6 +357,7 @@ fn getdel(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if srv.dbs[c.db].delete(&argv[1]) {
         srv.dirty += 1;
         srv.signal_modified_key(c.db, &argv[1]);
+        srv.notify(c, notify::GENERIC, "del", &argv[1], c.db);
     }
 }
 
@@ -382,15 +395,18 @@ fn getex(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             db.delete(key);
             srv.dirty += 1;
             srv.signal_modified_key(c.db, key);
+            srv.notify(c, notify::GENERIC, "del", key, c.db);
         }
         Some((_, t)) => {
             db.set_expire(key, t);
             srv.dirty += 1;
             srv.signal_modified_key(c.db, key);
+            srv.notify(c, notify::GENERIC, "expire", key, c.db);
         }
         None if opts.persist && db.persist(key) => {
             srv.dirty += 1;
             srv.signal_modified_key(c.db, key);
+            srv.notify(c, notify::GENERIC, "persist", key, c.db);
         }
         None => {}
     }
@@ -422,12 +438,14 @@ fn mset_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], nx: bool) {
         return;
     }
     for kv in argv[1..].chunks_exact(2) {
-        db.set(&kv[0], Value::from_bytes(&kv[1]), false, now);
+        let created = srv.dbs[c.db].set(&kv[0], Value::from_bytes(&kv[1]), false, now);
+        srv.signal_modified_key(c.db, &kv[0]);
+        if created {
+            srv.notify(c, notify::NEW, "new", &kv[0], c.db);
+        }
+        srv.notify(c, notify::STRING, "set", &kv[0], c.db);
     }
     srv.dirty += (argv.len() / 2) as u64;
-    for k in argv[1..].iter().step_by(2) {
-        srv.signal_modified_key(c.db, k);
-    }
     if nx {
         c.reply.int(1);
     } else {
@@ -455,6 +473,8 @@ fn append(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         db.set(key, Value::from_bytes(tail), false, now);
         srv.dirty += 1;
         srv.signal_modified_key(c.db, key);
+        srv.notify(c, notify::NEW, "new", key, c.db);
+        srv.notify(c, notify::STRING, "append", key, c.db);
         c.reply.int(tail.len() as i64);
         return;
     };
@@ -474,6 +494,7 @@ fn append(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     o.set_value(Value::Str(SmallBytes::from_vec(v)), true);
     srv.dirty += 1;
     srv.signal_modified_key(c.db, key);
+    srv.notify(c, notify::STRING, "append", key, c.db);
     c.reply.int(total as i64);
 }
 
@@ -588,6 +609,10 @@ fn setrange(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     };
     srv.dirty += 1;
     srv.signal_modified_key(c.db, key);
+    if !exists {
+        srv.notify(c, notify::NEW, "new", key, c.db);
+    }
+    srv.notify(c, notify::STRING, "setrange", key, c.db);
     c.reply.int(len as i64);
 }
 
@@ -603,6 +628,8 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
         db.set(key, Value::Int(by), false, now);
         srv.dirty += 1;
         srv.signal_modified_key(c.db, key);
+        srv.notify(c, notify::NEW, "new", key, c.db);
+        srv.notify(c, notify::STRING, "incrby", key, c.db);
         c.reply.int(by);
         return;
     };
@@ -627,6 +654,7 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
     o.set_value(Value::Int(new), false);
     srv.dirty += 1;
     srv.signal_modified_key(c.db, key);
+    srv.notify(c, notify::STRING, "incrby", key, c.db);
     c.reply.int(new);
 }
 
@@ -680,14 +708,23 @@ fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             return;
         }
     };
-    c.reply.bulk(&sum);
+    // The reply goes after the events (a RESP3 client may be subscribed).
+    let reply = sum.clone();
     let v = Value::Str(SmallBytes::from_vec(sum));
-    match db.keys.get_mut(&key[..]) {
-        Some(o) => o.set_value(v, false),
+    let created = match db.keys.get_mut(&key[..]) {
+        Some(o) => {
+            o.set_value(v, false);
+            false
+        }
         None => db.set(key, v, false, now),
-    }
+    };
     srv.dirty += 1;
     srv.signal_modified_key(c.db, key);
+    if created {
+        srv.notify(c, notify::NEW, "new", key, c.db);
+    }
+    srv.notify(c, notify::STRING, "incrbyfloat", key, c.db);
+    c.reply.bulk(&reply);
 }
 
 // ---------------------------------------------------------------------------
