@@ -583,12 +583,15 @@ impl Server {
             return;
         }
         c.last_cmd = cmd.name.as_str();
-        let control = matches!(
-            cmd.name.as_str(),
-            "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-        );
         let doomed = c.dirty_exec || c.dirty_cas.get();
-        if let Some(m) = c.multi.as_mut().filter(|_| !control) {
+        // In MULTI everything but the transaction's own controls is queued.
+        let queue = |name: &str| {
+            !matches!(
+                name,
+                "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+            )
+        };
+        if let Some(m) = c.multi.as_mut().filter(|_| queue(&cmd.name)) {
             // Once the transaction is doomed there is no point keeping more.
             if !doomed {
                 m.mem += c.argv_len_sum + 8 * argv.len();
