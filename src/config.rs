@@ -196,7 +196,7 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     d("slowlog-log-slower-than", LL, "10000", YES, NO),
     d("slowlog-max-len", Kind::Int(0, i64::MAX), "128", YES, NO),
-    d("notify-keyspace-events", Kind::Str, "", YES, NO),
+    d("notify-keyspace-events", Kind::Str, "", YES, YES),
     d("lua-time-limit", LL, "5000", YES, NO),
     d("busy-reply-threshold", LL, "5000", YES, NO),
     d("maxmemory", Kind::Mem(0, i64::MAX), "0", YES, NO),
@@ -524,6 +524,8 @@ pub struct Config {
     pub enable_debug_command: String,
     pub hash_max_listpack_entries: usize,
     pub hash_max_listpack_value: usize,
+    /// `notify-keyspace-events` as flags (`crate::notify`).
+    pub notify_flags: u32,
 }
 
 impl Default for Config {
@@ -555,6 +557,7 @@ impl Default for Config {
             enable_debug_command: "no".into(),
             hash_max_listpack_entries: 128,
             hash_max_listpack_value: 64,
+            notify_flags: 0,
         };
         c.refresh();
         c
@@ -593,6 +596,10 @@ pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
         _ => {}
     }
     let v = &args[0];
+    if d.name == "notify-keyspace-events" {
+        let f = crate::notify::parse_flags(v).ok_or(crate::notify::BAD_CLASS)?;
+        return Ok(crate::notify::stored_string(f));
+    }
     match d.kind {
         Kind::Bool => match v.to_ascii_lowercase().as_str() {
             "yes" => Ok("yes".into()),
@@ -699,6 +706,10 @@ impl Config {
         self.enable_debug_command = self.get("enable-debug-command").unwrap_or("no").to_string();
         self.hash_max_listpack_entries = self.int("hash-max-listpack-entries") as usize;
         self.hash_max_listpack_value = self.int("hash-max-listpack-value") as usize;
+        self.notify_flags =
+            crate::notify::parse_flags(self.get("notify-keyspace-events").unwrap_or(""))
+                .unwrap_or(0);
+        crate::db::set_keymiss_events(self.notify_flags & crate::notify::KEY_MISS != 0);
         crate::db::set_access_policy(
             self.get("maxmemory-policy").unwrap_or("").ends_with("lfu"),
             self.int("lfu-log-factor") as u32,

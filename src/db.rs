@@ -27,6 +27,12 @@ pub struct Db {
     pub stat_expired: u64,
     pub stat_hits: u64,
     pub stat_misses: u64,
+    /// Keys deleted because they expired (and, when `keymiss` events are
+    /// on, keys read but missing), in order, since the server last looked:
+    /// it drains this before publishing other events, after every command
+    /// and after the active expire cycle, to touch WATCHed keys and send
+    /// `expired` / `keymiss` notifications.
+    pub log: Vec<(DbEvent, SmallBytes)>,
 }
 
 /// How accesses are recorded in `Obj.lru`, set from `maxmemory-policy`:
@@ -37,6 +43,29 @@ static LFU_LOG_FACTOR: AtomicU32 = AtomicU32::new(10);
 static LFU_DECAY_TIME: AtomicU32 = AtomicU32::new(1);
 /// The counter a new key starts with under LFU.
 pub const LFU_INIT_VAL: u32 = 5;
+
+/// What happened to a key outside of a command's own doing.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DbEvent {
+    Expired,
+    Miss,
+}
+
+/// `notify-keyspace-events` includes `m`: reads that miss are logged.
+static KEYMISS_EVENTS: AtomicBool = AtomicBool::new(false);
+
+pub fn set_keymiss_events(on: bool) {
+    KEYMISS_EVENTS.store(on, Ordering::Relaxed);
+}
+
+/// A read found no key: count it, and log it when `keymiss` events are
+/// wanted. (Fields, not `&mut Db`, so callers can hold a borrow of `keys`.)
+pub fn record_miss(misses: &mut u64, log: &mut Vec<(DbEvent, SmallBytes)>, key: &[u8]) {
+    *misses += 1;
+    if KEYMISS_EVENTS.load(Ordering::Relaxed) {
+        log.push((DbEvent::Miss, SmallBytes::new(key)));
+    }
+}
 
 pub fn set_access_policy(lfu: bool, log_factor: u32, decay_time: u32) {
     LFU_MODE.store(lfu, Ordering::Relaxed);
@@ -123,6 +152,7 @@ impl Db {
             stat_expired: 0,
             stat_hits: 0,
             stat_misses: 0,
+            log: Vec::new(),
         }
     }
 
@@ -154,6 +184,7 @@ impl Db {
         }
         self.delete(key);
         self.stat_expired += 1;
+        self.log.push((DbEvent::Expired, SmallBytes::new(key)));
         true
     }
 
@@ -175,7 +206,7 @@ impl Db {
                 Some(o)
             }
             None => {
-                self.stat_misses += 1;
+                record_miss(&mut self.stat_misses, &mut self.log, key);
                 None
             }
         }
@@ -197,12 +228,17 @@ impl Db {
 
     /// Set `key` to `v` (Redis's setKey): overwrite or add; the TTL is
     /// dropped unless `keep_ttl`.
-    pub fn set(&mut self, key: &[u8], v: Value, keep_ttl: bool, now_ms: i64) {
+    /// Returns true when the key was created (absent or expired before).
+    pub fn set(&mut self, key: &[u8], v: Value, keep_ttl: bool, now_ms: i64) -> bool {
+        // An expired key is deleted first (and logged), as a write lookup
+        // does in Redis: the write then creates a new key.
+        self.expire_if_needed(key, now_ms);
         // One hash and one probe whether the key is new or not.
         let mut v = Some(v);
         let o = self.keys.get_or_insert_with(SmallBytes::new(key), || {
             Obj::new(v.take().expect("value"), new_stamp(now_ms))
         });
+        let created = v.is_none();
         if let Some(v) = v {
             o.set_value(v, false);
             record_access(o, now_ms);
@@ -210,6 +246,7 @@ impl Db {
         if !keep_ttl && !self.expires.is_empty() {
             self.expires.remove(key);
         }
+        created
     }
 
     /// Insert a whole object (RENAME, MOVE, COPY): replaces any old value.
@@ -260,6 +297,7 @@ impl Db {
                 }
                 self.delete(&k);
                 self.stat_expired += 1;
+                self.log.push((DbEvent::Expired, k));
                 continue;
             }
             return Some(k);
@@ -307,9 +345,11 @@ impl Db {
                     break;
                 }
             }
-            for k in &expired_keys {
-                self.delete(k);
+            let expired = expired_keys.len();
+            for k in expired_keys.drain(..) {
+                self.delete(&k);
                 self.stat_expired += 1;
+                self.log.push((DbEvent::Expired, k));
             }
             if ttl_samples > 0 {
                 let avg = ttl_sum / ttl_samples;
@@ -322,7 +362,7 @@ impl Db {
             if crate::util::time::mono_us() >= deadline_us {
                 return true;
             }
-            if sampled == 0 || expired_keys.len() * 100 <= sampled * acceptable_stale {
+            if sampled == 0 || expired * 100 <= sampled * acceptable_stale {
                 return false;
             }
         }

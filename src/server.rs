@@ -22,7 +22,7 @@ use bytes::Bytes;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 
-use crate::commands::{self, table::Table, table::flags};
+use crate::commands::{self, table::Command, table::Table, table::flags};
 use crate::config::Config;
 use crate::db::Db;
 use crate::net::client::{ReadResult, ReplyMode};
@@ -125,7 +125,7 @@ pub struct Server {
     pub start_ms: i64,
     pub start_mono_us: u64,
     /// Clients with replies to write in before_sleep.
-    pending_writes: Vec<usize>,
+    pub(crate) pending_writes: Vec<usize>,
     /// Clients that still had data to read when we moved on.
     pending_reads: Vec<usize>,
     pub active_expire_enabled: bool,
@@ -146,6 +146,16 @@ pub struct Server {
     /// Clients blocked by `CLIENT PAUSE`-like mechanisms would go here;
     /// DEBUG SLEEP blocks the whole loop as in Redis.
     pub hz: u32,
+    /// WATCHed keys, one table per database (see `crate::multi`).
+    pub watched_keys: Vec<crate::multi::WatchTable>,
+    /// `c.reply.errors` when the last `call` ended: a command's failure is
+    /// judged on the errors emitted since, so EXEC does not count the
+    /// errors of the commands it ran.
+    err_mark: u32,
+    /// Pub/Sub subscriptions (see `crate::pubsub`).
+    pub pubsub: crate::pubsub::PubSub,
+    /// EXEC is running its queue.
+    pub in_exec: bool,
 }
 
 fn random_hex(n: usize) -> String {
@@ -194,6 +204,10 @@ impl Server {
             run_id: random_hex(40),
             dirty: 0,
             lastsave: now / 1000,
+            watched_keys: (0..cfg.databases).map(|_| Default::default()).collect(),
+            err_mark: 0,
+            pubsub: Default::default(),
+            in_exec: false,
             cfg,
         })
     }
@@ -421,6 +435,8 @@ impl Server {
     }
 
     fn free_client(&mut self, mut c: Box<Client>) {
+        self.discard_transaction(&mut c);
+        self.pubsub_forget(&mut c);
         let _ = self.poll.registry().deregister(c.conn.source());
         c.conn.shutdown();
         if self.clients.contains(c.token) {
@@ -533,22 +549,78 @@ impl Server {
             self.reject_code(c, Some(cmd.id), "NOAUTH Authentication required.");
             return;
         }
-        let errors_before = c.reply.errors;
-        (cmd.handler)(self, c, &argv);
-        let dur = (now_us() - start).max(0) as u64;
-        let st = &mut self.cmd_stats[cmd.id];
-        st.calls += 1;
-        st.usec += dur;
-        if c.reply.errors > errors_before {
-            st.failed += 1;
-            self.count_error(&c.reply.last_error_code.clone());
+        if c.multi.is_some() && cmd.has(flags::NO_MULTI) {
+            self.reject(c, Some(cmd.id), "Command not allowed inside a transaction");
+            return;
         }
-        self.stats.commands_processed += 1;
-        c.commands_processed += 1;
+        // Only a few commands make sense in RESP2 Pub/Sub mode (RESP3 can
+        // tell pushes from replies).
+        if c.pubsub_mode
+            && c.reply.resp == 2
+            && !matches!(
+                cmd.name.as_str(),
+                "ping"
+                    | "subscribe"
+                    | "ssubscribe"
+                    | "unsubscribe"
+                    | "sunsubscribe"
+                    | "psubscribe"
+                    | "punsubscribe"
+                    | "quit"
+                    | "reset"
+            )
+        {
+            let msg = format!(
+                "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                cmd.name
+            );
+            self.reject(c, Some(cmd.id), &msg);
+            return;
+        }
+        c.last_cmd = cmd.name.as_str();
+        let doomed = c.dirty_exec || c.dirty_cas.get();
+        // In MULTI everything but the transaction's own controls is queued.
+        let queue = |name: &str| {
+            !matches!(
+                name,
+                "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+            )
+        };
+        if let Some(m) = c.multi.as_mut().filter(|_| queue(&cmd.name)) {
+            // Once the transaction is doomed there is no point keeping more.
+            if !doomed {
+                m.mem += c.argv_len_sum + 8 * argv.len();
+                m.cmds.push((cmd, argv));
+            }
+            c.reply.simple("QUEUED");
+        } else {
+            self.call(c, cmd, &argv, start);
+        }
         c.last_cmd = cmd.name.as_str();
         if c.reply_mode == ReplyMode::SkipNext {
             c.reply_mode = ReplyMode::Skip;
         }
+    }
+
+    /// Run one checked command and account for it (Redis's call()): the
+    /// handler, per-command statistics, failed calls and error stats.
+    /// EXEC runs its queued commands through here too.
+    /// `start` is the monotonic time (µs) the command began.
+    pub fn call(&mut self, c: &mut Client, cmd: &'static Command, argv: &[Bytes], start: i64) {
+        self.err_mark = c.reply.errors;
+        (cmd.handler)(self, c, argv);
+        self.drain_expired(Some(&mut *c));
+        let dur = (now_us() - start).max(0) as u64;
+        let st = &mut self.cmd_stats[cmd.id];
+        st.calls += 1;
+        st.usec += dur;
+        if c.reply.errors > self.err_mark {
+            st.failed += 1;
+            self.count_error(&c.reply.last_error_code.clone());
+        }
+        self.err_mark = c.reply.errors;
+        self.stats.commands_processed += 1;
+        c.commands_processed += 1;
     }
 
     fn count_error(&mut self, code: &str) {
@@ -562,20 +634,39 @@ impl Server {
     }
 
     fn reject(&mut self, c: &mut Client, cmd: Option<usize>, msg: &str) {
-        c.reply.err(msg);
-        if let Some(id) = cmd {
-            self.cmd_stats[id].rejected += 1;
-        }
-        self.count_error("ERR");
+        self.reject_full(c, cmd, msg, "ERR", "ERR ");
     }
 
     fn reject_code(&mut self, c: &mut Client, cmd: Option<usize>, msg: &str) {
-        c.reply.err_code(msg);
+        let code = msg.split(' ').next().unwrap_or("ERR").to_string();
+        self.reject_full(c, cmd, msg, &code, "");
+    }
+
+    /// Refuse a command before it runs (Redis's rejectCommand): an open
+    /// transaction is doomed, and a refused EXEC discards it at once.
+    fn reject_full(
+        &mut self,
+        c: &mut Client,
+        cmd: Option<usize>,
+        msg: &str,
+        code: &str,
+        prefix: &str,
+    ) {
+        c.dirty_exec |= c.multi.is_some();
         if let Some(id) = cmd {
             self.cmd_stats[id].rejected += 1;
         }
-        let code = msg.split(' ').next().unwrap_or("ERR").to_string();
-        self.count_error(&code);
+        let is_exec = cmd.is_some() && self.table.find_full("exec").map(|e| e.id) == cmd;
+        if is_exec {
+            self.discard_transaction(c);
+            c.reply.err_code(&format!(
+                "EXECABORT Transaction discarded because of: {msg}"
+            ));
+            self.count_error("EXECABORT");
+        } else {
+            c.reply.err_full(prefix, msg);
+            self.count_error(code);
+        }
     }
 
     fn handle_writable(&mut self, key: usize) {
@@ -715,6 +806,43 @@ impl Server {
             }
         }
         self.stats.expire_cycle_cpu_ms += (mono_us() - start) / 1000;
+        self.drain_expired(None);
+    }
+
+    /// Deal with what the databases logged (keys deleted because they
+    /// expired, missed reads): WATCHes on expired keys are touched and the
+    /// `expired` / `keymiss` events published. `c` is the client being
+    /// served, if any.
+    pub fn drain_expired(&mut self, mut c: Option<&mut Client>) {
+        for id in 0..self.dbs.len() {
+            if self.dbs[id].log.is_empty() {
+                continue;
+            }
+            let log = std::mem::take(&mut self.dbs[id].log);
+            for (ev, k) in &log {
+                match ev {
+                    crate::db::DbEvent::Expired => {
+                        self.signal_modified_key(id, k);
+                        self.notify_event(
+                            c.as_deref_mut(),
+                            crate::notify::EXPIRED,
+                            "expired",
+                            k,
+                            id,
+                        );
+                    }
+                    crate::db::DbEvent::Miss => {
+                        self.notify_event(
+                            c.as_deref_mut(),
+                            crate::notify::KEY_MISS,
+                            "keymiss",
+                            k,
+                            id,
+                        );
+                    }
+                }
+            }
+        }
     }
 
     /// Finish before exit (SHUTDOWN, SIGTERM). Returns false if the shutdown
@@ -742,6 +870,18 @@ impl Server {
         if let Some(Some(c)) = self.clients.get_mut(key).map(|s| s.take()) {
             log_verbose!("Client {} killed", c.addr);
             self.free_client(c);
+        }
+    }
+
+    /// Queue the client in slab slot `key` for writing in before_sleep
+    /// (after something was appended to its reply buffer from outside its
+    /// own command, e.g. a published message).
+    pub fn queue_write(&mut self, key: usize) {
+        if let Some(Some(c)) = self.clients.get_mut(key)
+            && !c.pending_write
+        {
+            c.pending_write = true;
+            self.pending_writes.push(key);
         }
     }
 

@@ -11,6 +11,7 @@ use super::strings::take_bytes;
 use super::{Handler, SYNTAX_ERR, WRONGTYPE};
 use crate::db::new_stamp;
 use crate::net::Client;
+use crate::notify;
 use crate::server::Server;
 use crate::types::{Obj, SmallBytes, Value};
 use crate::util::num::parse_i64;
@@ -79,6 +80,11 @@ fn setbit(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     }
     if grew || old != on {
         srv.dirty += 1;
+        srv.signal_modified_key(c.db, &argv[1]);
+        if !existed {
+            srv.notify(c, notify::NEW, "new", &argv[1], c.db);
+        }
+        srv.notify(c, notify::STRING, "setbit", &argv[1], c.db);
     }
     c.reply.int(old as i64);
 }

@@ -46,6 +46,13 @@ fn ping(_: &mut Server, c: &mut Client, argv: &[Bytes]) {
         c.reply.err("wrong number of arguments for 'ping' command");
         return;
     }
+    if c.pubsub_mode && c.reply.resp == 2 {
+        // In RESP2 Pub/Sub mode a reply must look like a message.
+        c.reply.array_len(2);
+        c.reply.bulk(b"pong");
+        c.reply.bulk(argv.get(1).map_or(&b""[..], |m| &m[..]));
+        return;
+    }
     match argv.get(1) {
         Some(m) => c.reply.bulk(m),
         None => c.reply.simple("PONG"),
@@ -205,6 +212,8 @@ fn auth(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 
 /// RESET: back to the state of a new connection.
 fn reset(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    srv.discard_transaction(c);
+    srv.pubsub_forget(c);
     c.db = 0;
     c.reply.resp = 2;
     c.authenticated = srv.cfg.requirepass.is_empty();
@@ -239,8 +248,12 @@ fn client_type_by_name(name: &[u8]) -> Option<ClientType> {
 
 /// The class of a connection. Every connection is a normal client until
 /// replication and Pub/Sub give clients other roles.
-fn client_type(_: &Client) -> ClientType {
-    ClientType::Normal
+fn client_type(c: &Client) -> ClientType {
+    if c.pubsub_mode {
+        ClientType::PubSub
+    } else {
+        ClientType::Normal
+    }
 }
 
 /// Every connection, the one being served included, in id order.

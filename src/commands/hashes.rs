@@ -76,7 +76,9 @@ fn hash_for_write<'a>(
             return None;
         }
         Some(true) => {}
-        None => db.set(key, Value::Hash(Box::default()), false, now),
+        None => {
+            db.set(key, Value::Hash(Box::default()), false, now);
+        }
     }
     match &mut db.keys.get_mut(key)?.v {
         Value::Hash(h) => Some(h),

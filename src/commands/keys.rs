@@ -16,6 +16,7 @@ use bytes::Bytes;
 use super::{DB_OUT_OF_RANGE, Handler, NO_SUCH_KEY, SYNTAX_ERR, arg_int, is, text};
 use crate::db::{Db, idle_seconds, new_stamp};
 use crate::net::Client;
+use crate::notify;
 use crate::server::Server;
 use crate::types::Obj;
 use crate::types::value::{FLAG_RAW, FLAG_UNSHARED, Value};
@@ -70,7 +71,7 @@ fn lookup_notouch<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Option<&'a Obj> {
             Some(o)
         }
         None => {
-            db.stat_misses += 1;
+            crate::db::record_miss(&mut db.stat_misses, &mut db.log, key);
             None
         }
     }
@@ -138,12 +139,14 @@ fn refcount(o: &Obj, shared_allowed: bool) -> i64 {
 /// DEL key [key ...] and UNLINK (values are freed at once in both).
 fn del(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let now = srv.now_ms;
-    let db = &mut srv.dbs[c.db];
     let mut n = 0;
     for k in &argv[1..] {
+        let db = &mut srv.dbs[c.db];
         db.expire_if_needed(k, now);
         if db.delete(k) {
             n += 1;
+            srv.signal_modified_key(c.db, k);
+            srv.notify(c, notify::GENERIC, "del", k, c.db);
         }
     }
     srv.dirty += n as u64;
@@ -363,6 +366,11 @@ fn rename_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], nx: bool) {
         db.set_expire(dst, when);
     }
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, src);
+    srv.signal_modified_key(c.db, dst);
+    srv.notify(c, notify::NEW, "new", dst, c.db);
+    srv.notify(c, notify::GENERIC, "rename_from", src, c.db);
+    srv.notify(c, notify::GENERIC, "rename_to", dst, c.db);
     if nx {
         c.reply.int(1);
     } else {
@@ -393,6 +401,11 @@ fn move_cmd(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         dst.set_expire(key, when);
     }
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, key);
+    srv.signal_modified_key(dst_id, key);
+    srv.notify(c, notify::NEW, "new", key, dst_id);
+    srv.notify(c, notify::GENERIC, "move_from", key, c.db);
+    srv.notify(c, notify::GENERIC, "move_to", key, dst_id);
     c.reply.int(1);
 }
 
@@ -448,6 +461,9 @@ fn copy(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         dst.set_expire(dst_key, when);
     }
     srv.dirty += 1;
+    srv.signal_modified_key(dst_id, dst_key);
+    srv.notify(c, notify::NEW, "new", dst_key, dst_id);
+    srv.notify(c, notify::GENERIC, "copy_to", dst_key, dst_id);
     c.reply.int(1);
 }
 
@@ -650,6 +666,9 @@ fn expire_generic(
         db.set_expire(key, when);
     }
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, key);
+    let event = if when <= now { "del" } else { "expire" };
+    srv.notify(c, notify::GENERIC, event, key, c.db);
     c.reply.int(1);
 }
 
@@ -701,7 +720,11 @@ fn persist(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let now = srv.now_ms;
     let db = &mut srv.dbs[c.db];
     let removed = db.lookup(&argv[1], now).is_some() && db.persist(&argv[1]);
-    srv.dirty += removed as u64;
+    if removed {
+        srv.dirty += 1;
+        srv.signal_modified_key(c.db, &argv[1]);
+        srv.notify(c, notify::GENERIC, "persist", &argv[1], c.db);
+    }
     c.reply.int(i64::from(removed));
 }
 
@@ -724,6 +747,7 @@ fn flush_mode_ok(c: &mut Client, argv: &[Bytes]) -> bool {
 
 fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if flush_mode_ok(c, argv) {
+        srv.touch_all_watched_in_db(c.db, None);
         srv.dirty += srv.dbs[c.db].len() as u64;
         srv.dbs[c.db].clear();
         c.reply.ok();
@@ -732,6 +756,9 @@ fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 
 fn flushall(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if flush_mode_ok(c, argv) {
+        for id in 0..srv.dbs.len() {
+            srv.touch_all_watched_in_db(id, None);
+        }
         for db in &mut srv.dbs {
             srv.dirty += db.len() as u64;
             db.clear();
@@ -754,6 +781,8 @@ fn swapdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         return;
     }
     if a != b {
+        srv.touch_all_watched_in_db(a as usize, Some(b as usize));
+        srv.touch_all_watched_in_db(b as usize, Some(a as usize));
         let (x, y) = two_dbs(&mut srv.dbs, a as usize, b as usize);
         std::mem::swap(&mut x.keys, &mut y.keys);
         std::mem::swap(&mut x.expires, &mut y.expires);

@@ -19,6 +19,8 @@ pub mod introspection;
 pub mod keys;
 pub mod memory;
 pub mod meta;
+pub mod multi;
+pub mod pubsub;
 pub mod server_cmds;
 pub mod strings;
 pub mod table;
@@ -34,6 +36,8 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(introspection::COMMANDS);
     v.extend_from_slice(keys::COMMANDS);
     v.extend_from_slice(memory::COMMANDS);
+    v.extend_from_slice(multi::COMMANDS);
+    v.extend_from_slice(pubsub::COMMANDS);
     v.extend_from_slice(server_cmds::COMMANDS);
     v.extend_from_slice(strings::COMMANDS);
     v

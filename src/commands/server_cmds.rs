@@ -531,10 +531,10 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         }
         field!(out, "keyspace_hits", "{hits}");
         field!(out, "keyspace_misses", "{misses}");
+        field!(out, "pubsub_channels", "{}", srv.pubsub.channels.len());
+        field!(out, "pubsub_patterns", "{}", srv.pubsub.patterns.len());
+        field!(out, "pubsubshard_channels", "{}", srv.pubsub.shard.len());
         for f in [
-            "pubsub_channels",
-            "pubsub_patterns",
-            "pubsubshard_channels",
             "latest_fork_usec",
             "total_forks",
             "migrate_cached_sockets",
@@ -696,7 +696,12 @@ fn config_value(srv: &Server, d: &Directive) -> String {
             .map(|p| p.display().to_string())
             .unwrap_or_default();
     }
-    srv.cfg.get(d.name).unwrap_or("").to_string()
+    let v = srv.cfg.get(d.name).unwrap_or("");
+    if d.name == "notify-keyspace-events" {
+        let flags = crate::notify::parse_flags(v).unwrap_or(0);
+        return crate::notify::flags_to_string(flags);
+    }
+    v.to_string()
 }
 
 /// CONFIG GET pattern [pattern ...]: exact names (aliases too) answer under
@@ -1066,6 +1071,7 @@ fn debug_populate(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         key.extend_from_slice(prefix);
         key.push(b':');
         crate::util::num::write_i64(&mut key, j);
+        let db = &mut srv.dbs[c.db];
         if db.lookup(&key, now).is_some() {
             continue;
         }
@@ -1080,6 +1086,8 @@ fn debug_populate(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             false,
             now,
         );
+        srv.signal_modified_key(c.db, &key);
+        srv.notify(c, crate::notify::NEW, "new", &key, c.db);
     }
     c.reply.ok();
 }

@@ -19,6 +19,7 @@ use bytes::Bytes;
 use super::{Handler, NOT_FLOAT, NOT_INTEGER, SYNTAX_ERR, WRONGTYPE, is};
 use crate::db::new_stamp;
 use crate::net::Client;
+use crate::notify;
 use crate::server::Server;
 use crate::types::{Obj, SmallBytes, Value};
 use crate::util::num::{self, LdError, parse_i64};
@@ -272,11 +273,19 @@ fn set_generic(
         }
         return;
     }
-    db.set(key, Value::from_bytes(val), opts.keepttl, now);
+    let created = db.set(key, Value::from_bytes(val), opts.keepttl, now);
     if let Some(t) = when {
         db.set_expire(key, t);
     }
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, key);
+    if created {
+        srv.notify(c, notify::NEW, "new", key, c.db);
+    }
+    srv.notify(c, notify::STRING, "set", key, c.db);
+    if when.is_some() {
+        srv.notify(c, notify::GENERIC, "expire", key, c.db);
+    }
     if !opts.get {
         match replies {
             SetReply::OkNull => c.reply.ok(),
@@ -334,15 +343,24 @@ fn getset(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         return;
     }
     let now = srv.now_ms;
-    srv.dbs[c.db].set(&argv[1], Value::from_bytes(&argv[2]), false, now);
+    let created = srv.dbs[c.db].set(&argv[1], Value::from_bytes(&argv[2]), false, now);
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, &argv[1]);
+    if created {
+        srv.notify(c, notify::NEW, "new", &argv[1], c.db);
+    }
+    srv.notify(c, notify::STRING, "set", &argv[1], c.db);
 }
 
 fn getdel(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if !get_generic(srv, c, &argv[1]) {
         return;
     }
-    srv.dirty += srv.dbs[c.db].delete(&argv[1]) as u64;
+    if srv.dbs[c.db].delete(&argv[1]) {
+        srv.dirty += 1;
+        srv.signal_modified_key(c.db, &argv[1]);
+        srv.notify(c, notify::GENERIC, "del", &argv[1], c.db);
+    }
 }
 
 fn getex(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
@@ -378,13 +396,19 @@ fn getex(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         Some((kind, t)) if !kind.relative() && t <= now => {
             db.delete(key);
             srv.dirty += 1;
+            srv.signal_modified_key(c.db, key);
+            srv.notify(c, notify::GENERIC, "del", key, c.db);
         }
         Some((_, t)) => {
             db.set_expire(key, t);
             srv.dirty += 1;
+            srv.signal_modified_key(c.db, key);
+            srv.notify(c, notify::GENERIC, "expire", key, c.db);
         }
-        None if opts.persist => {
-            srv.dirty += db.persist(key) as u64;
+        None if opts.persist && db.persist(key) => {
+            srv.dirty += 1;
+            srv.signal_modified_key(c.db, key);
+            srv.notify(c, notify::GENERIC, "persist", key, c.db);
         }
         None => {}
     }
@@ -416,7 +440,12 @@ fn mset_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], nx: bool) {
         return;
     }
     for kv in argv[1..].chunks_exact(2) {
-        db.set(&kv[0], Value::from_bytes(&kv[1]), false, now);
+        let created = srv.dbs[c.db].set(&kv[0], Value::from_bytes(&kv[1]), false, now);
+        srv.signal_modified_key(c.db, &kv[0]);
+        if created {
+            srv.notify(c, notify::NEW, "new", &kv[0], c.db);
+        }
+        srv.notify(c, notify::STRING, "set", &kv[0], c.db);
     }
     srv.dirty += (argv.len() / 2) as u64;
     if nx {
@@ -445,6 +474,9 @@ fn append(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let Some(o) = db.lookup(key, now) else {
         db.set(key, Value::from_bytes(tail), false, now);
         srv.dirty += 1;
+        srv.signal_modified_key(c.db, key);
+        srv.notify(c, notify::NEW, "new", key, c.db);
+        srv.notify(c, notify::STRING, "append", key, c.db);
         c.reply.int(tail.len() as i64);
         return;
     };
@@ -463,6 +495,8 @@ fn append(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let total = v.len();
     o.set_value(Value::Str(SmallBytes::from_vec(v)), true);
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, key);
+    srv.notify(c, notify::STRING, "append", key, c.db);
     c.reply.int(total as i64);
 }
 
@@ -576,6 +610,11 @@ fn setrange(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         len
     };
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, key);
+    if !exists {
+        srv.notify(c, notify::NEW, "new", key, c.db);
+    }
+    srv.notify(c, notify::STRING, "setrange", key, c.db);
     c.reply.int(len as i64);
 }
 
@@ -590,6 +629,9 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
     let Some(o) = db.lookup(key, now) else {
         db.set(key, Value::Int(by), false, now);
         srv.dirty += 1;
+        srv.signal_modified_key(c.db, key);
+        srv.notify(c, notify::NEW, "new", key, c.db);
+        srv.notify(c, notify::STRING, "incrby", key, c.db);
         c.reply.int(by);
         return;
     };
@@ -613,6 +655,8 @@ fn incr_by(srv: &mut Server, c: &mut Client, key: &[u8], by: i64) {
     };
     o.set_value(Value::Int(new), false);
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, key);
+    srv.notify(c, notify::STRING, "incrby", key, c.db);
     c.reply.int(new);
 }
 
@@ -666,13 +710,23 @@ fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             return;
         }
     };
-    c.reply.bulk(&sum);
+    // The reply goes after the events (a RESP3 client may be subscribed).
+    let reply = sum.clone();
     let v = Value::Str(SmallBytes::from_vec(sum));
-    match db.keys.get_mut(&key[..]) {
-        Some(o) => o.set_value(v, false),
+    let created = match db.keys.get_mut(&key[..]) {
+        Some(o) => {
+            o.set_value(v, false);
+            false
+        }
         None => db.set(key, v, false, now),
-    }
+    };
     srv.dirty += 1;
+    srv.signal_modified_key(c.db, key);
+    if created {
+        srv.notify(c, notify::NEW, "new", key, c.db);
+    }
+    srv.notify(c, notify::STRING, "incrbyfloat", key, c.db);
+    c.reply.bulk(&reply);
 }
 
 // ---------------------------------------------------------------------------

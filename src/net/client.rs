@@ -6,9 +6,12 @@
 //! buffer from where the last write stopped. Neither touches the keyspace:
 //! the server's loop parses and dispatches.
 
+use std::cell::Cell;
+use std::collections::HashSet;
 use std::io::{self, Read, Write};
+use std::rc::Rc;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 use crate::resp::{Parser, Reply};
 
@@ -102,6 +105,23 @@ pub struct Client {
     pub net_in: u64,
     pub net_out: u64,
     pub commands_processed: u64,
+    /// MULTI state: the queued commands while a transaction is open.
+    pub multi: Option<crate::multi::MultiState>,
+    /// A command was refused while queueing: EXEC will abort.
+    pub dirty_exec: bool,
+    /// A WATCHed key was touched (CLIENT_DIRTY_CAS). Shared with the
+    /// server's watch table, so any client's write can set it.
+    pub dirty_cas: Rc<Cell<bool>>,
+    /// Keys this client WATCHes: (db, key).
+    pub watched: Vec<(usize, Bytes)>,
+    /// Pub/Sub subscriptions: channels, patterns (in subscription order),
+    /// shard channels.
+    pub sub_channels: HashSet<Bytes>,
+    pub sub_patterns: Vec<Bytes>,
+    pub sub_shard: HashSet<Bytes>,
+    /// In Pub/Sub mode (CLIENT_PUBSUB): set by a subscription, cleared
+    /// when the last one goes (or by RESET).
+    pub pubsub_mode: bool,
 }
 
 pub enum ReadResult {
@@ -154,6 +174,14 @@ impl Client {
             net_in: 0,
             net_out: 0,
             commands_processed: 0,
+            multi: None,
+            dirty_exec: false,
+            dirty_cas: Rc::new(Cell::new(false)),
+            watched: Vec::new(),
+            sub_channels: HashSet::new(),
+            sub_patterns: Vec::new(),
+            sub_shard: HashSet::new(),
+            pubsub_mode: false,
         }
     }
 
@@ -223,8 +251,17 @@ impl Client {
     /// the full name of the last command (the running one for the caller).
     pub fn info_line(&self, now_ms: i64, cmd_name: &str) -> String {
         // Flags in Redis's order; the ones for states we do not have yet
-        // (replica, pubsub, multi, blocked, tracking...) are never set.
+        // (replica, blocked, tracking...) are never set.
         let mut flags = String::new();
+        if self.pubsub_mode {
+            flags.push('P');
+        }
+        if self.multi.is_some() {
+            flags.push('x');
+        }
+        if self.dirty_cas.get() {
+            flags.push('d');
+        }
         if self.close_after_reply {
             flags.push('c');
         }
@@ -251,10 +288,18 @@ impl Client {
         let omem = pending - obl;
         let oll = omem.div_ceil(REPLY_CHUNK);
         let rbs = self.reply.buf.capacity().max(REPLY_CHUNK);
-        let tot_mem =
-            omem + rbs + self.query.capacity() + self.argv_len_sum + std::mem::size_of::<Client>();
+        let (multi_count, multi_mem) = match &self.multi {
+            Some(m) => (m.cmds.len() as i64, m.mem),
+            None => (-1, 0),
+        };
+        let tot_mem = omem
+            + rbs
+            + self.query.capacity()
+            + self.argv_len_sum
+            + multi_mem
+            + std::mem::size_of::<Client>();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -264,9 +309,14 @@ impl Client {
             (now_ms - self.last_interaction_ms) / 1000,
             flags,
             self.db,
+            self.sub_channels.len(),
+            self.sub_patterns.len(),
+            self.sub_shard.len(),
+            multi_count,
             qbuf,
             qbuf_free,
             self.argv_len_sum,
+            multi_mem,
             rbs,
             rbs,
             obl,

@@ -91,7 +91,8 @@ impl Reply {
         self.err_full("", msg);
     }
 
-    fn err_full(&mut self, prefix: &str, msg: &str) {
+    /// An error made of a code prefix ("ERR " or "") and a message.
+    pub fn err_full(&mut self, prefix: &str, msg: &str) {
         self.errors += 1;
         let full = format!("{prefix}{msg}");
         let code = full.split(' ').next().unwrap_or("ERR");

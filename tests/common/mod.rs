@@ -175,3 +175,70 @@ impl Conn {
         matches!(self.r.read(&mut b), Ok(0) | Err(_))
     }
 }
+
+const SCENARIO_ARGS: &[&str] = &["--enable-debug-command", "yes"];
+
+/// One step of a multi-connection scenario: which connection (0..3), the
+/// command (inline syntax; `SLEEP ms` waits, `READ` reads one more reply, `SEND cmd`
+/// sends without reading),
+/// and the expected raw reply ("" = only compared with Redis, "!" = not
+/// compared at all).
+pub type Step<'a> = (usize, &'a str, &'a str);
+
+fn run_steps(port: u16, steps: &[Step]) -> Vec<Vec<u8>> {
+    let mut conns: Vec<Conn> = (0..3).map(|_| Conn::connect(port)).collect();
+    let mut out = Vec::new();
+    for (i, cmd, _) in steps {
+        if *cmd == "READ" {
+            out.push(conns[*i].read_reply());
+            continue;
+        }
+        if let Some(rest) = cmd.strip_prefix("SEND ") {
+            let args = cinnabar::resp::splitargs::split_args(rest.as_bytes()).unwrap();
+            let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+            conns[*i].send_raw(&encode(&refs));
+            out.push(Vec::new());
+            continue;
+        }
+        if let Some(ms) = cmd.strip_prefix("SLEEP ") {
+            std::thread::sleep(std::time::Duration::from_millis(ms.parse().unwrap()));
+            out.push(Vec::new());
+            continue;
+        }
+        let args = cinnabar::resp::splitargs::split_args(cmd.as_bytes()).unwrap();
+        let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+        out.push(conns[*i].cmd_raw(&refs));
+    }
+    out
+}
+
+/// Run `steps` on cinnabar (checking the expected replies) and, when it is
+/// installed, on redis-server too, comparing every reply byte for byte.
+/// Both start with `--enable-debug-command yes`.
+pub fn scenario(steps: &[Step]) {
+    let ours = Server::start(SCENARIO_ARGS);
+    let got = run_steps(ours.port, steps);
+    for ((i, cmd, want), got) in steps.iter().zip(&got) {
+        if !want.is_empty() && *want != "!" {
+            assert_eq!(
+                String::from_utf8_lossy(got),
+                *want,
+                "conn {i}: {cmd} (scenario {steps:?})"
+            );
+        }
+    }
+    if let Some(bin) = redis_bin() {
+        let theirs = Server::start_bin(&bin, SCENARIO_ARGS);
+        let want = run_steps(theirs.port, steps);
+        for (((i, cmd, exp), a), b) in steps.iter().zip(&got).zip(&want) {
+            if *exp == "!" {
+                continue;
+            }
+            assert_eq!(
+                String::from_utf8_lossy(a),
+                String::from_utf8_lossy(b),
+                "conn {i}: {cmd} differs from redis"
+            );
+        }
+    }
+}
