@@ -19,6 +19,7 @@ pub mod introspection;
 pub mod keys;
 pub mod meta;
 pub mod server_cmds;
+pub mod sets;
 pub mod strings;
 pub mod table;
 
@@ -33,6 +34,7 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(introspection::COMMANDS);
     v.extend_from_slice(keys::COMMANDS);
     v.extend_from_slice(server_cmds::COMMANDS);
+    v.extend_from_slice(sets::COMMANDS);
     v.extend_from_slice(strings::COMMANDS);
     v
 }
