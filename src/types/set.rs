@@ -25,6 +25,9 @@ use crate::util::num;
 /// Redis caps `set-max-intset-entries` at 2^30 (intset internals).
 pub const INTSET_ENTRIES_CAP: usize = 1 << 30;
 
+/// Entries sampled for a fair random pick (Redis's GETFAIR_NUM_ENTRIES).
+const FAIR_SAMPLE: usize = 15;
+
 #[derive(Clone, Debug)]
 pub enum Set {
     Intset(Intset),
@@ -192,11 +195,22 @@ impl Set {
         }
     }
 
-    /// A random member (setTypeRandomElement), None when empty.
+    /// A random member (setTypeRandomElement), None when empty. For a
+    /// hashtable this is Redis's dictGetFairRandomKey: a uniform pick among
+    /// a sample of entries, so members in long chains are not disfavoured.
     pub fn random(&self) -> Option<Member<'_>> {
         match self {
             Set::Intset(is) => is.random(&mut rand::rng()).map(Member::Int),
-            Set::Table(d) => d.random_entry().map(|(k, _)| Member::Bytes(k.as_bytes())),
+            Set::Table(d) => {
+                let mut sample = Vec::with_capacity(FAIR_SAMPLE);
+                d.sample(FAIR_SAMPLE, &mut sample);
+                let (k, _) = if sample.is_empty() {
+                    d.random_entry()?
+                } else {
+                    sample[rand::rng().random_range(0..sample.len())]
+                };
+                Some(Member::Bytes(k.as_bytes()))
+            }
         }
     }
 
@@ -211,11 +225,10 @@ impl Set {
                 is.remove(n);
                 Some(num::i64_to_bytes(n))
             }
-            Set::Table(d) => {
-                let k = d.random_entry()?.0.clone();
-                d.remove(k.as_bytes());
-                d.shrink_if_needed();
-                Some(k.as_bytes().to_vec())
+            Set::Table(_) => {
+                let k = self.random()?.to_vec();
+                self.remove(&k);
+                Some(k)
             }
         }
     }
@@ -358,6 +371,28 @@ mod tests {
         }
         assert_eq!(seen.len(), 10);
         assert!(s.random().is_none());
+    }
+
+    /// Random picks from a small hashtable are uniform (chain length does
+    /// not matter): a loose chi-square bound over 10 members.
+    #[test]
+    fn random_is_fair() {
+        let mut s = Set::for_member(b"a");
+        for i in 0..10 {
+            s.add(format!("m{i}").as_bytes(), 512);
+        }
+        let mut counts = std::collections::HashMap::new();
+        let draws = 20_000;
+        for _ in 0..draws {
+            *counts.entry(s.random().unwrap().to_vec()).or_insert(0u32) += 1;
+        }
+        let expected = draws as f64 / 10.0;
+        let chi: f64 = counts
+            .values()
+            .map(|&n| (n as f64 - expected).powi(2) / expected)
+            .sum();
+        assert_eq!(counts.len(), 10);
+        assert!(chi < 40.0, "chi-square {chi}");
     }
 
     /// Random operations against a BTreeSet model, with the encoding rule
