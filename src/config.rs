@@ -440,7 +440,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(0, i64::MAX),
         "512",
         YES,
-        NO,
+        YES,
     ),
     da(
         "zset-max-listpack-entries",

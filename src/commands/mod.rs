@@ -22,6 +22,7 @@ pub mod meta;
 pub mod multi;
 pub mod pubsub;
 pub mod server_cmds;
+pub mod sets;
 pub mod strings;
 pub mod table;
 
@@ -39,6 +40,7 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(multi::COMMANDS);
     v.extend_from_slice(pubsub::COMMANDS);
     v.extend_from_slice(server_cmds::COMMANDS);
+    v.extend_from_slice(sets::COMMANDS);
     v.extend_from_slice(strings::COMMANDS);
     v
 }

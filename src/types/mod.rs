@@ -1,9 +1,11 @@
 //! Values stored in the keyspace and their representations.
 
 pub mod hash;
+pub mod set;
 pub mod small;
 pub mod value;
 
 pub use hash::Hash;
+pub use set::Set;
 pub use small::SmallBytes;
 pub use value::{Obj, Value};

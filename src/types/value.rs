@@ -9,13 +9,15 @@
 //! only one variant may hold a `SmallBytes`, so Rust can keep the enum tag in
 //! the spare values of `SmallBytes`'s own tag byte.
 //!
-//! Hashes are `Value::Hash(Box<Hash>)` (`types/hash.rs`): one pointer, so
+//! Hashes are `Value::Hash(Box<Hash>)` (`types/hash.rs`) and sets
+//! `Value::Set(Box<Set>)` (`types/set.rs`): one pointer each, so
 //! the size stays 24 bytes.
 //!
 //! `Obj.lru` holds the LRU clock (seconds, low 24 bits) of the last access,
 //! as Redis's `robj.lru`; OBJECT IDLETIME reads it. Its top bits are flags.
 
 use super::hash::Hash;
+use super::set::Set;
 use super::small::SmallBytes;
 use crate::util::num;
 
@@ -25,6 +27,7 @@ pub enum Value {
     Str(SmallBytes),
     /// A hash (`types/hash.rs`), boxed so `Value` stays 24 bytes.
     Hash(Box<Hash>),
+    Set(Box<Set>),
 }
 
 /// Strings longer than this report `raw` even when created whole, as Redis's
@@ -47,6 +50,7 @@ impl Value {
         match self {
             Value::Int(_) | Value::Str(_) => "string",
             Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
         }
     }
 
@@ -65,6 +69,7 @@ impl Value {
             Value::Int(n) => std::borrow::Cow::Owned(num::i64_to_bytes(*n)),
             Value::Str(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
             Value::Hash(_) => std::borrow::Cow::Borrowed(&[]),
+            Value::Set(_) => std::borrow::Cow::Borrowed(&[]),
         }
     }
 
@@ -78,6 +83,7 @@ impl Value {
             }
             Value::Str(s) => s.len(),
             Value::Hash(_) => 0,
+            Value::Set(_) => 0,
         }
     }
 
@@ -87,6 +93,7 @@ impl Value {
             Value::Int(_) => 0,
             Value::Str(s) => s.heap_size(),
             Value::Hash(h) => h.heap_size(),
+            Value::Set(s) => std::mem::size_of::<Set>() + s.heap_size(),
         }
     }
 }
@@ -146,6 +153,7 @@ impl Obj {
             Value::Str(s) if s.len() <= EMBSTR_MAX && self.lru & FLAG_RAW == 0 => "embstr",
             Value::Str(_) => "raw",
             Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
         }
     }
 }
