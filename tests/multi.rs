@@ -330,3 +330,26 @@ fn client_list_fields() {
     b.cmd(&["SET", "k", "y"]);
     assert_eq!(b.cmd(&["PING"]), "+PONG\r\n");
 }
+
+#[test]
+fn watch_is_touched_by_hash_and_set_writes() {
+    scenario(&[
+        (0, "HSET h f v", ":1\r\n"),
+        (0, "SADD s 1", ":1\r\n"),
+        (0, "WATCH h", "+OK\r\n"),
+        (1, "HSET h f w", ":0\r\n"),
+        (0, "MULTI", "+OK\r\n"),
+        (0, "PING", "+QUEUED\r\n"),
+        (0, "EXEC", "*-1\r\n"),
+        (0, "WATCH s", "+OK\r\n"),
+        (1, "SREM s 1", ":1\r\n"),
+        (0, "MULTI", "+OK\r\n"),
+        (0, "PING", "+QUEUED\r\n"),
+        (0, "EXEC", "*-1\r\n"),
+        (0, "WATCH h", "+OK\r\n"),
+        (1, "HGET h f", "$1\r\nw\r\n"),
+        (0, "MULTI", "+OK\r\n"),
+        (0, "PING", "+QUEUED\r\n"),
+        (0, "EXEC", "*1\r\n+PONG\r\n"),
+    ]);
+}

@@ -206,3 +206,45 @@ fn resp3_self_notifications_come_before_the_reply() {
         (0, "READ", "$3\r\n1.5\r\n"),
     ]);
 }
+
+#[test]
+fn hash_and_set_events() {
+    // Every event of these commands, in order, compared with redis-server.
+    let mut steps = vec![
+        (0, "CONFIG SET notify-keyspace-events KEAn", "+OK\r\n"),
+        (1, "PSUBSCRIBE *", ""),
+        (0, "HSET h a 1 b 2", ":2\r\n"),
+    ];
+    steps.extend(reads(4)); // new, hset on both channels
+    for cmd in [
+        "HSETNX h a 9",
+        "HSETNX h c 3",
+        "HINCRBY h a 5",
+        "HINCRBYFLOAT h b 0.5",
+        "HDEL h a nosuch",
+        "HDEL h b c",
+    ] {
+        steps.push((0, cmd, ""));
+    }
+    steps.extend(reads(12));
+    for cmd in [
+        "SADD s 1 2 3",
+        "SADD s 3",
+        "SREM s 1",
+        "SMOVE s t 2",
+        "SPOP s",
+        "SADD u x y z",
+        "SPOP u 1",
+        "SPOP u 5",
+        "SADD a 1 2",
+        "SADD b 2 3",
+        "SINTERSTORE d a b",
+        "SUNIONSTORE d a b",
+        "SDIFFSTORE d a a",
+    ] {
+        steps.push((0, cmd, ""));
+    }
+    steps.extend(reads(42));
+    steps.push((0, "PING", "+PONG\r\n"));
+    scenario(&steps);
+}

@@ -20,6 +20,7 @@ use super::{Handler, NOT_FLOAT, NOT_INTEGER, SYNTAX_ERR, WRONGTYPE, is};
 use crate::db::Db;
 use crate::encoding::listpack::LpValue;
 use crate::net::Client;
+use crate::notify;
 use crate::server::Server;
 use crate::types::Value;
 use crate::types::hash::{Hash, Limits};
@@ -69,21 +70,30 @@ fn hash_for_write<'a>(
     c: &mut Client,
     key: &[u8],
     now: i64,
-) -> Option<&'a mut Hash> {
-    match db.lookup(key, now).map(|o| o.v.is_hash()) {
+) -> Option<(&'a mut Hash, bool)> {
+    let created = match db.lookup(key, now).map(|o| o.v.is_hash()) {
         Some(false) => {
             c.reply.err_code(WRONGTYPE);
             return None;
         }
-        Some(true) => {}
-        None => {
-            db.set(key, Value::Hash(Box::default()), false, now);
-        }
-    }
+        Some(true) => false,
+        None => db.set(key, Value::Hash(Box::default()), false, now),
+    };
     match &mut db.keys.get_mut(key)?.v {
-        Value::Hash(h) => Some(h),
+        Value::Hash(h) => Some((h, created)),
         _ => None,
     }
+}
+
+/// After a write to the hash at `key`: WATCH invalidation, then the `new`
+/// (key created) and `event` notifications, in Redis's order. Replies are
+/// written after this, so a RESP3 client sees its own events first.
+fn touched(srv: &mut Server, c: &mut Client, key: &[u8], event: &str, created: bool) {
+    srv.signal_modified_key(c.db, key);
+    if created {
+        srv.notify(c, notify::NEW, "new", key, c.db);
+    }
+    srv.notify(c, notify::HASH, event, key, c.db);
 }
 
 /// Outcome of a read lookup.
@@ -147,7 +157,7 @@ fn hset_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], ok: bool) {
         return;
     }
     let (now, l) = (srv.now_ms, limits(srv));
-    let Some(h) = hash_for_write(&mut srv.dbs[c.db], c, &argv[1], now) else {
+    let Some((h, new_key)) = hash_for_write(&mut srv.dbs[c.db], c, &argv[1], now) else {
         return;
     };
     h.convert_for_args(argv[2..].iter().map(|a| &a[..]), l);
@@ -157,18 +167,19 @@ fn hset_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], ok: bool) {
             created += 1;
         }
     }
+    srv.dirty += ((argv.len() - 2) / 2) as u64;
+    touched(srv, c, &argv[1], "hset", new_key);
     if ok {
         c.reply.ok();
     } else {
         c.reply.int(created);
     }
-    srv.dirty += ((argv.len() - 2) / 2) as u64;
 }
 
 /// HSETNX key field value
 fn hsetnx(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let (now, l) = (srv.now_ms, limits(srv));
-    let Some(h) = hash_for_write(&mut srv.dbs[c.db], c, &argv[1], now) else {
+    let Some((h, new_key)) = hash_for_write(&mut srv.dbs[c.db], c, &argv[1], now) else {
         return;
     };
     if h.contains(&argv[2]) {
@@ -177,8 +188,9 @@ fn hsetnx(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     }
     h.convert_for_args([&argv[2][..], &argv[3][..]], l);
     h.set(&argv[2], &argv[3], l);
-    c.reply.int(1);
     srv.dirty += 1;
+    touched(srv, c, &argv[1], "hset", new_key);
+    c.reply.int(1);
 }
 
 /// HDEL key field [field ...]
@@ -213,6 +225,12 @@ fn hdel(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         db.delete(&argv[1]);
     }
     srv.dirty += deleted as u64;
+    if deleted > 0 {
+        touched(srv, c, &argv[1], "hdel", false);
+        if emptied {
+            srv.notify(c, notify::GENERIC, "del", &argv[1], c.db);
+        }
+    }
     c.reply.int(deleted);
 }
 
@@ -223,7 +241,7 @@ fn hincrby(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         return;
     };
     let (now, l) = (srv.now_ms, limits(srv));
-    let Some(h) = hash_for_write(&mut srv.dbs[c.db], c, &argv[1], now) else {
+    let Some((h, new_key)) = hash_for_write(&mut srv.dbs[c.db], c, &argv[1], now) else {
         return;
     };
     let old = match h.get(&argv[2]) {
@@ -241,8 +259,9 @@ fn hincrby(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         return;
     };
     h.set(&argv[2], &num::i64_to_bytes(new), l);
-    c.reply.int(new);
     srv.dirty += 1;
+    touched(srv, c, &argv[1], "hincrby", new_key);
+    c.reply.int(new);
 }
 
 /// HINCRBYFLOAT key field increment: long double arithmetic, the result
@@ -260,7 +279,7 @@ fn hincrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
     }
     let (now, l) = (srv.now_ms, limits(srv));
-    let Some(h) = hash_for_write(&mut srv.dbs[c.db], c, &argv[1], now) else {
+    let Some((h, new_key)) = hash_for_write(&mut srv.dbs[c.db], c, &argv[1], now) else {
         return;
     };
     let sum = match h.get(&argv[2]) {
@@ -279,8 +298,9 @@ fn hincrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
     };
     h.set(&argv[2], &sum, l);
-    c.reply.bulk(&sum);
     srv.dirty += 1;
+    touched(srv, c, &argv[1], "hincrbyfloat", new_key);
+    c.reply.bulk(&sum);
 }
 
 // ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ use rand::RngExt;
 use super::{Handler, NOT_INTEGER, SYNTAX_ERR, WRONGTYPE, is};
 use crate::db::Db;
 use crate::net::Client;
+use crate::notify;
 use crate::server::Server;
 use crate::types::set::{INTSET_ENTRIES_CAP, Member, Set};
 use crate::types::{Obj, Value};
@@ -151,17 +152,30 @@ fn read_sets<'a>(
 /// Store a computed result at `dst` (setKey: replaces any value and TTL) or,
 /// when it is empty, delete `dst`; reply with its size. Redis's tail of the
 /// STORE commands, dirty accounting included.
-fn store_result(srv: &mut Server, c: &mut Client, dst: &[u8], result: Set) {
+fn store_result(srv: &mut Server, c: &mut Client, dst: &[u8], result: Set, event: &str) {
     let now = srv.now_ms;
     let db = &mut srv.dbs[c.db];
     let n = result.len();
+    c.reply.int(n as i64);
     if n > 0 {
-        db.set(dst, Value::Set(Box::new(result)), false, now);
+        let created = db.set(dst, Value::Set(Box::new(result)), false, now);
         srv.dirty += 1;
+        touched(srv, c, dst, event, created);
     } else if db.delete(dst) {
         srv.dirty += 1;
+        srv.signal_modified_key(c.db, dst);
+        srv.notify(c, notify::GENERIC, "del", dst, c.db);
     }
-    c.reply.int(n as i64);
+}
+
+/// After a write to the set at `key`: WATCH invalidation, then the `new`
+/// (key created) and `event` notifications, in Redis's order.
+fn touched(srv: &mut Server, c: &mut Client, key: &[u8], event: &str, created: bool) {
+    srv.signal_modified_key(c.db, key);
+    if created {
+        srv.notify(c, notify::NEW, "new", key, c.db);
+    }
+    srv.notify(c, notify::SET, event, key, c.db);
 }
 
 // ---------------------------------------------------------------------------
@@ -173,19 +187,22 @@ fn sadd(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let max = max_intset(srv);
     let db = &mut srv.dbs[c.db];
     let key = &argv[1][..];
-    match write_set(db, c, key, now) {
+    let created = match write_set(db, c, key, now) {
         Err(()) => return,
-        Ok(Some(_)) => {}
+        Ok(Some(_)) => false,
         Ok(None) => db.set(
             key,
             Value::Set(Box::new(Set::for_member(&argv[2]))),
             false,
             now,
         ),
-    }
+    };
     let s = set_mut(db, key);
     let added = argv[2..].iter().filter(|m| s.add(m, max)).count();
     srv.dirty += added as u64;
+    if added > 0 {
+        touched(srv, c, key, "sadd", created);
+    }
     c.reply.int(added as i64);
 }
 
@@ -214,6 +231,12 @@ fn srem(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         db.delete(key);
     }
     srv.dirty += deleted;
+    if deleted > 0 {
+        touched(srv, c, key, "srem", false);
+        if emptied {
+            srv.notify(c, notify::GENERIC, "del", key, c.db);
+        }
+    }
     c.reply.int(deleted as i64);
 }
 
@@ -240,15 +263,21 @@ fn smove(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if !s.remove(ele) {
         return c.reply.int(0);
     }
-    if s.is_empty() {
+    let src_emptied = s.is_empty();
+    if src_emptied {
         db.delete(src);
     }
-    if dst_kind.is_none() {
-        db.set(dst, Value::Set(Box::new(Set::for_member(ele))), false, now);
+    touched(srv, c, src, "srem", false);
+    if src_emptied {
+        srv.notify(c, notify::GENERIC, "del", src, c.db);
     }
+    let db = &mut srv.dbs[c.db];
+    let created =
+        dst_kind.is_none() && db.set(dst, Value::Set(Box::new(Set::for_member(ele))), false, now);
     srv.dirty += 1;
-    if set_mut(db, dst).add(ele, max) {
+    if set_mut(&mut srv.dbs[c.db], dst).add(ele, max) {
         srv.dirty += 1;
+        touched(srv, c, dst, "sadd", created);
     }
     c.reply.int(1);
 }
@@ -304,11 +333,16 @@ fn spop(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         Ok(Some(s)) => s,
     };
     let m = s.pop_random().expect("sets are never empty");
-    c.reply.bulk(&m);
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    if emptied {
         db.delete(key);
     }
     srv.dirty += 1;
+    touched(srv, c, key, "spop", false);
+    if emptied {
+        srv.notify(c, notify::GENERIC, "del", key, c.db);
+    }
+    c.reply.bulk(&m);
 }
 
 /// SPOP key count. As Redis: the whole set when count reaches its size;
@@ -333,6 +367,10 @@ fn spop_count(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     }
     let size = s.len() as u64;
     srv.dirty += count.min(size);
+    // As Redis: the `spop` event comes before the reply and any `del`.
+    touched(srv, c, key, "spop", false);
+    let db = &mut srv.dbs[c.db];
+    let s = set_mut(db, key);
 
     if count >= size {
         // Redis answers through SUNION of the key, then deletes it.
@@ -342,6 +380,7 @@ fn spop_count(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
         reply_set(c, &all);
         db.delete(key);
+        srv.notify(c, notify::GENERIC, "del", key, c.db);
         return;
     }
 
@@ -511,7 +550,7 @@ fn sinter_generic(srv: &mut Server, c: &mut Client, keys: &[Bytes], out: InterOu
         match out {
             InterOut::Reply => c.reply.set_len(0),
             InterOut::Card(_) => c.reply.int(0),
-            InterOut::Store(dst) => store_result(srv, c, dst, Set::new()),
+            InterOut::Store(dst) => store_result(srv, c, dst, Set::new(), "sinterstore"),
         }
         return;
     };
@@ -548,7 +587,7 @@ fn sinter_generic(srv: &mut Server, c: &mut Client, keys: &[Bytes], out: InterOu
             for m in first.iter().filter(|&m| in_all(m)) {
                 result.add_member(m, max);
             }
-            store_result(srv, c, dst, result);
+            store_result(srv, c, dst, result, "sinterstore");
         }
     }
 }
@@ -629,7 +668,13 @@ fn sunion_diff(srv: &mut Server, c: &mut Client, keys: &[Bytes], dst: Option<&[u
     }
     match dst {
         None => reply_set(c, &result),
-        Some(dst) => store_result(srv, c, dst, result),
+        Some(dst) => {
+            let event = match op {
+                SetOp::Union => "sunionstore",
+                SetOp::Diff => "sdiffstore",
+            };
+            store_result(srv, c, dst, result, event)
+        }
     }
 }
 
