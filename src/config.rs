@@ -26,6 +26,8 @@ pub enum Kind {
     Words,
     /// An octal number (unixsocketperm).
     Octal,
+    /// One or more words from a set (shutdown-on-sigterm "nosave now").
+    Flags(&'static [&'static str]),
 }
 
 #[derive(Debug)]
@@ -482,7 +484,258 @@ pub static DIRECTIVES: &[Directive] = &[
         YES,
         NO,
     ),
+    // Known to Redis 7.0 (cluster, TLS, defrag, debugging knobs, ...);
+    // accepted and validated, not implemented.
+    da(
+        "cluster-require-full-coverage",
+        &[],
+        Kind::Bool,
+        "yes",
+        YES,
+        NO,
+    ),
+    da(
+        "cluster-replica-no-failover",
+        &["cluster-slave-no-failover"],
+        Kind::Bool,
+        "no",
+        YES,
+        NO,
+    ),
+    da(
+        "replica-ignore-maxmemory",
+        &["slave-ignore-maxmemory"],
+        Kind::Bool,
+        "yes",
+        YES,
+        NO,
+    ),
+    da(
+        "cluster-allow-reads-when-down",
+        &[],
+        Kind::Bool,
+        "no",
+        YES,
+        NO,
+    ),
+    da(
+        "cluster-allow-pubsubshard-when-down",
+        &[],
+        Kind::Bool,
+        "yes",
+        YES,
+        NO,
+    ),
+    da(
+        "cluster-allow-replica-migration",
+        &[],
+        Kind::Bool,
+        "yes",
+        YES,
+        NO,
+    ),
+    da("aof-disable-auto-gc", &[], Kind::Bool, "no", YES, NO),
+    da(
+        "replica-ignore-disk-write-errors",
+        &[],
+        Kind::Bool,
+        "no",
+        YES,
+        NO,
+    ),
+    da(
+        "replica-announce-ip",
+        &["slave-announce-ip"],
+        Kind::Str,
+        "",
+        YES,
+        NO,
+    ),
+    da("cluster-announce-ip", &[], Kind::Str, "", YES, NO),
+    da("cluster-config-file", &[], Kind::Str, "nodes.conf", NO, NO),
+    da("cluster-announce-hostname", &[], Kind::Str, "", YES, NO),
+    da("ignore-warnings", &[], Kind::Str, "", YES, NO),
+    da(
+        "cluster-preferred-endpoint-type",
+        &[],
+        Kind::Enum(&["ip", "hostname", "unknown-endpoint"]),
+        "ip",
+        YES,
+        NO,
+    ),
+    da(
+        "shutdown-on-sigint",
+        &[],
+        Kind::Flags(SHUTDOWN_FLAGS),
+        "default",
+        YES,
+        NO,
+    ),
+    da(
+        "shutdown-on-sigterm",
+        &[],
+        Kind::Flags(SHUTDOWN_FLAGS),
+        "default",
+        YES,
+        NO,
+    ),
+    da(
+        "cluster-replica-validity-factor",
+        &["cluster-slave-validity-factor"],
+        U32,
+        "10",
+        YES,
+        NO,
+    ),
+    da("cluster-migration-barrier", &[], U32, "1", YES, NO),
+    da(
+        "active-defrag-cycle-min",
+        &[],
+        Kind::Int(1, 99),
+        "1",
+        YES,
+        NO,
+    ),
+    da(
+        "active-defrag-cycle-max",
+        &[],
+        Kind::Int(1, 99),
+        "25",
+        YES,
+        NO,
+    ),
+    da(
+        "active-defrag-threshold-lower",
+        &[],
+        Kind::Int(0, 1000),
+        "10",
+        YES,
+        NO,
+    ),
+    da(
+        "active-defrag-threshold-upper",
+        &[],
+        Kind::Int(0, 1000),
+        "100",
+        YES,
+        NO,
+    ),
+    da(
+        "replica-announce-port",
+        &["slave-announce-port"],
+        Kind::Int(0, 65535),
+        "0",
+        YES,
+        NO,
+    ),
+    da("cluster-port", &[], Kind::Int(0, 65535), "0", NO, NO),
+    da(
+        "cluster-announce-bus-port",
+        &[],
+        Kind::Int(0, 65535),
+        "0",
+        YES,
+        NO,
+    ),
+    da(
+        "cluster-announce-port",
+        &[],
+        Kind::Int(0, 65535),
+        "0",
+        YES,
+        NO,
+    ),
+    da(
+        "cluster-announce-tls-port",
+        &[],
+        Kind::Int(0, 65535),
+        "0",
+        YES,
+        NO,
+    ),
+    da("rdb-key-save-delay", &[], I32, "0", YES, NO),
+    da("key-load-delay", &[], I32, "0", YES, NO),
+    da("watchdog-period", &[], U32, "0", YES, NO),
+    da("shutdown-timeout", &[], U32, "10", YES, NO),
+    da(
+        "active-defrag-max-scan-fields",
+        &[],
+        Kind::Int(1, i64::MAX),
+        "1000",
+        YES,
+        NO,
+    ),
+    da(
+        "cluster-node-timeout",
+        &[],
+        Kind::Int(0, i64::MAX),
+        "15000",
+        YES,
+        NO,
+    ),
+    da(
+        "cluster-link-sendbuf-limit",
+        &[],
+        Kind::Mem(0, i64::MAX),
+        "0",
+        YES,
+        NO,
+    ),
+    da(
+        "active-defrag-ignore-bytes",
+        &[],
+        Kind::Mem(1, i64::MAX),
+        "104857600",
+        YES,
+        NO,
+    ),
+    da(
+        "loading-process-events-interval-bytes",
+        &[],
+        Kind::Int(1024, i32::MAX as i64),
+        "2097152",
+        YES,
+        NO,
+    ),
+    da("tls-port", &[], Kind::Int(0, 65535), "0", YES, NO),
+    da("tls-session-cache-size", &[], U32, "20480", YES, NO),
+    da("tls-session-cache-timeout", &[], U32, "300", YES, NO),
+    da("tls-cluster", &[], Kind::Bool, "no", YES, NO),
+    da("tls-replication", &[], Kind::Bool, "no", YES, NO),
+    da(
+        "tls-auth-clients",
+        &[],
+        Kind::Enum(&["no", "yes", "optional"]),
+        "yes",
+        YES,
+        NO,
+    ),
+    da("tls-prefer-server-ciphers", &[], Kind::Bool, "no", YES, NO),
+    da("tls-session-caching", &[], Kind::Bool, "yes", YES, NO),
+    da("tls-cert-file", &[], Kind::Str, "", YES, NO),
+    da("tls-key-file", &[], Kind::Str, "", YES, NO),
+    da("tls-key-file-pass", &[], Kind::Str, "", YES, NO),
+    da("tls-client-cert-file", &[], Kind::Str, "", YES, NO),
+    da("tls-client-key-file", &[], Kind::Str, "", YES, NO),
+    da("tls-client-key-file-pass", &[], Kind::Str, "", YES, NO),
+    da("tls-dh-params-file", &[], Kind::Str, "", YES, NO),
+    da("tls-ca-cert-file", &[], Kind::Str, "", YES, NO),
+    da("tls-ca-cert-dir", &[], Kind::Str, "", YES, NO),
+    da("tls-protocols", &[], Kind::Str, "", YES, NO),
+    da("tls-ciphers", &[], Kind::Str, "", YES, NO),
+    da("tls-ciphersuites", &[], Kind::Str, "", YES, NO),
 ];
+
+/// Debugging knobs CONFIG GET lists only when asked by exact name.
+pub const HIDDEN: &[&str] = &[
+    "rdb-key-save-delay",
+    "key-load-delay",
+    "watchdog-period",
+    "loading-process-events-interval-bytes",
+];
+
+/// Words `shutdown-on-sigint` / `shutdown-on-sigterm` accept.
+const SHUTDOWN_FLAGS: &[&str] = &["default", "save", "nosave", "now", "force"];
 
 pub fn find(name: &str) -> Option<(usize, &'static Directive)> {
     let lname = name.to_ascii_lowercase();
@@ -591,7 +844,28 @@ pub fn parse_memory(s: &str) -> Option<i64> {
 /// Validate `args` for directive `d`; return the canonical text.
 pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
     match d.kind {
+        Kind::Words if d.name == "replicaof" => return validate_replicaof(args),
         Kind::Words => return Ok(args.join(" ")),
+        Kind::Flags(opts) => {
+            let words: Vec<String> = args
+                .iter()
+                .flat_map(|a| a.split_whitespace())
+                .map(|w| w.to_ascii_lowercase())
+                .collect();
+            if words.is_empty() || words.iter().any(|w| !opts.contains(&w.as_str())) {
+                return Err(format!(
+                    "argument(s) must be one of the following: {}",
+                    opts.join(", ")
+                ));
+            }
+            // Printed in the set's own order, once each, as Redis does.
+            let canon: Vec<&str> = opts
+                .iter()
+                .copied()
+                .filter(|o| words.iter().any(|w| w == o))
+                .collect();
+            return Ok(canon.join(" "));
+        }
         _ if args.len() != 1 => return Err("wrong number of arguments".into()),
         _ => {}
     }
@@ -641,7 +915,21 @@ pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
                 .map_err(|_| "argument couldn't be parsed as an octal number".to_string())?;
             Ok(format!("{n:o}"))
         }
-        Kind::Str | Kind::Words => Ok(v.clone()),
+        Kind::Str | Kind::Words | Kind::Flags(_) => Ok(v.clone()),
+    }
+}
+
+/// `replicaof <host> <port>` or `replicaof no one`.
+fn validate_replicaof(args: &[String]) -> Result<String, String> {
+    if args.len() != 2 {
+        return Err("wrong number of arguments".into());
+    }
+    if args[0].eq_ignore_ascii_case("no") && args[1].eq_ignore_ascii_case("one") {
+        return Ok(String::new());
+    }
+    match crate::util::num::parse_i64(args[1].as_bytes()) {
+        Some(p) if (0..=65535).contains(&p) => Ok(format!("{} {}", args[0], p)),
+        _ => Err("Invalid master port".into()),
     }
 }
 
@@ -806,28 +1094,45 @@ impl Config {
     }
 }
 
-/// Turn `--name v1 v2 --other v` into config lines, quoting values as
-/// redis-server does, so they can be appended to the file's text.
-pub fn args_to_config(args: &[String]) -> Result<String, String> {
+/// Turn the command-line arguments after the config file into config text,
+/// with redis-server 7.0's rules: `--name` starts a new line (its text goes
+/// in raw, so `"--port 6380"` as one argument works); other arguments are
+/// quoted values of the current line; after an option name given alone, the
+/// next argument is its value even if it starts with `--`; a bare `--save`
+/// followed by another option, or last, means `save ""`. A `-` that is the
+/// first argument (`first_is_argv1`) or the last asks for config from stdin.
+/// Returns the text and whether stdin should be read.
+pub fn args_to_config(args: &[String], first_is_argv1: bool) -> (String, bool) {
     let mut out = String::new();
-    let mut first = true;
-    for a in args {
-        if let Some(name) = a.strip_prefix("--") {
-            if !first {
+    let mut from_stdin = false;
+    let mut value_pending = false; // an option name was given without a value
+    for (i, a) in args.iter().enumerate() {
+        let last = i + 1 == args.len();
+        if a == "-" && ((i == 0 && first_is_argv1) || last) {
+            from_stdin = true;
+        } else if !value_pending && a.starts_with("--") {
+            if !out.is_empty() {
                 out.push('\n');
             }
-            first = false;
-            out.push_str(name);
-        } else {
-            if first {
-                return Err(format!("Invalid option '{a}'"));
-            }
+            out.push_str(&a[2..]);
             out.push(' ');
+            let alone =
+                crate::resp::splitargs::split_args(a.as_bytes()).is_some_and(|v| v.len() == 1);
+            value_pending = alone;
+            if alone {
+                let next_is_option = !last && args[i + 1].starts_with("--");
+                if a.eq_ignore_ascii_case("--save") && (next_is_option || last) {
+                    out.push_str("\"\"");
+                    value_pending = false;
+                }
+            }
+        } else {
             out.push_str(&quote(a));
+            out.push(' ');
+            value_pending = false;
         }
     }
-    out.push('\n');
-    Ok(out)
+    (out, from_stdin)
 }
 
 /// Quote a value so `split_args` gives it back unchanged (sdscatrepr).
@@ -864,14 +1169,48 @@ mod tests {
     #[test]
     fn load_and_override() {
         let mut c = Config::default();
+        let opts: Vec<String> = ["--port", "7001", "--save", ""]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let text = "port 7000\n# comment\nbind 127.0.0.1 ::1\n".to_string()
-            + &args_to_config(&["--port".into(), "7001".into(), "--save".into(), "".into()])
-                .unwrap();
+            + "\n"
+            + &args_to_config(&opts, false).0;
         c.load_string(&text).unwrap();
         assert_eq!(c.port, 7001);
         assert_eq!(c.bind, vec!["127.0.0.1", "::1"]);
         assert_eq!(c.get("save"), Some(""));
         assert_eq!(c.get("slave-serve-stale-data"), Some("yes"));
+    }
+
+    fn argv(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn command_line_rules() {
+        let t = |v: &[&str]| args_to_config(&argv(v), false).0;
+        assert_eq!(
+            t(&["--port", "7000", "--bind", "a", "b"]),
+            "port \"7000\" \nbind \"a\" \"b\" "
+        );
+        // an option alone takes the next argument as its value, even `--x`
+        assert_eq!(
+            t(&["--port", "--loglevel", "verbose"]),
+            "port \"--loglevel\" \"verbose\" "
+        );
+        // name and value in one argument
+        assert_eq!(
+            t(&["--maxmemory '700mb'", "--loglevel", "verbose"]),
+            "maxmemory '700mb' \nloglevel \"verbose\" "
+        );
+        // bare --save before another option, or last
+        assert_eq!(t(&["--save", "--port", "1"]), "save \"\"\nport \"1\" ");
+        assert_eq!(t(&["--port", "1", "--save"]), "port \"1\" \nsave \"\"");
+        // values before any option land on the first line, as in Redis
+        assert_eq!(t(&["loglevel", "verbose"]), "\"loglevel\" \"verbose\" ");
+        assert!(args_to_config(&argv(&["-", "--port", "1"]), true).1);
+        assert!(args_to_config(&argv(&["--port", "1", "-"]), false).1);
     }
 
     #[test]

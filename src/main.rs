@@ -93,48 +93,42 @@ fn main() {
         usage();
     }
     let mut cfg = Config::default();
-    let mut rest = cli.rest.as_slice();
+    // As redis-server: a first argument not starting with '-' is the config
+    // file; the rest become config lines appended after it (and after
+    // stdin, when '-' asks for it), so they override the file.
+    let args = cli.rest.as_slice();
     let mut text = String::new();
-    // The first argument, if it does not start with "--", is the config file.
-    if let Some(first) = rest.first()
-        && !first.starts_with("--")
+    let mut skip = 0;
+    if let Some(first) = args.first()
+        && !first.starts_with('-')
     {
-        if first == "-" {
-            use std::io::Read;
-            let _ = std::io::stdin().read_to_string(&mut text);
-        } else {
-            match std::fs::read_to_string(first) {
-                Ok(t) => {
-                    text = t;
-                    cfg.config_file = std::fs::canonicalize(first)
-                        .ok()
-                        .map(|p| p.display().to_string());
-                }
-                Err(e) => {
-                    eprintln!("Fatal error, can't open config file '{first}': {e}");
-                    std::process::exit(1);
-                }
+        match std::fs::read_to_string(first) {
+            Ok(t) => {
+                text = t;
+                cfg.config_file = std::fs::canonicalize(first)
+                    .ok()
+                    .map(|p| p.display().to_string());
+            }
+            Err(e) => {
+                eprintln!(
+                    "Fatal error, can't open config file '{}': {}",
+                    first,
+                    cinnabar::net::listener::strip_os_error(&e)
+                );
+                std::process::exit(1);
             }
         }
-        rest = &rest[1..];
+        skip = 1;
     }
-    // A trailing "-" means: also read the config from stdin.
-    if rest.last().map(|s| s.as_str()) == Some("-") {
+    let (options, from_stdin) = config::args_to_config(&args[skip..], skip == 0);
+    if from_stdin {
         use std::io::Read;
-        let _ = std::io::stdin().read_to_string(&mut text);
-        rest = &rest[..rest.len() - 1];
+        let mut input = String::new();
+        let _ = std::io::stdin().read_to_string(&mut input);
+        text.push_str(&input);
     }
-    match config::args_to_config(rest) {
-        Ok(opts) if !rest.is_empty() => {
-            text.push('\n');
-            text.push_str(&opts);
-        }
-        Ok(_) => {}
-        Err(e) => {
-            eprintln!("{e}");
-            usage();
-        }
-    }
+    text.push('\n');
+    text.push_str(&options);
     if let Err(e) = cfg.load_string(&text) {
         eprintln!("{e}");
         std::process::exit(1);

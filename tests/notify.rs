@@ -234,8 +234,6 @@ fn hash_and_set_events() {
         "SMOVE s t 2",
         "SPOP s",
         "SADD u x y z",
-        "SPOP u 1",
-        "SPOP u 5",
         "SADD a 1 2",
         "SADD b 2 3",
         "SINTERSTORE d a b",
@@ -244,6 +242,9 @@ fn hash_and_set_events() {
     ] {
         steps.push((0, cmd, ""));
     }
+    // Random members: run them, but do not compare the replies.
+    steps.insert(steps.len() - 5, (0, "SPOP u 5", "!"));
+    steps.insert(steps.len() - 6, (0, "SPOP u 1", "!"));
     steps.extend(reads(42));
     steps.push((0, "PING", "+PONG\r\n"));
     scenario(&steps);

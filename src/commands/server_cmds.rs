@@ -719,7 +719,11 @@ fn config_get(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             }
             continue;
         }
-        for d in DIRECTIVES {
+        // Hidden (debugging) directives answer only to their exact name.
+        for d in DIRECTIVES
+            .iter()
+            .filter(|d| !config::HIDDEN.contains(&d.name))
+        {
             for n in std::iter::once(&d.name).chain(d.aliases.iter()) {
                 if out.iter().any(|(k, _)| k == n) {
                     continue;
