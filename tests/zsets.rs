@@ -330,3 +330,70 @@ fn zrandmember_and_zscan() {
         arr(&["m100", "m101"])
     );
 }
+
+#[test]
+fn keyspace_events() {
+    // Every event of these commands, in order, compared with redis-server.
+    let mut steps = vec![
+        (0, "CONFIG SET notify-keyspace-events KEAn", OK),
+        (1, "PSUBSCRIBE *", ""),
+    ];
+    for cmd in [
+        "ZADD z 1 a 2 b",
+        "ZADD z 1 a",
+        "ZINCRBY z 1 a",
+        "ZADD z NX 5 c",
+        "ZREM z a nosuch",
+        "ZREMRANGEBYSCORE z 0 0",
+        "ZREMRANGEBYRANK z 0 0",
+        "ZPOPMIN z",
+        "ZADD y 1 a 2 b 3 c",
+        "ZREMRANGEBYLEX y [a [a",
+        "ZUNIONSTORE d 1 y",
+        "ZINTERSTORE d 1 y",
+        "ZDIFFSTORE d 2 y y",
+        "ZRANGESTORE d y 0 0",
+        "ZMPOP 1 y MAX COUNT 5",
+    ] {
+        steps.push((0, cmd, ""));
+    }
+    steps.extend(vec![(1, "READ", ""); 38]);
+    steps.push((0, "PING", "+PONG\r\n"));
+    common::scenario(&steps);
+}
+
+#[test]
+fn watch_is_invalidated_by_zset_writes() {
+    let s = Server::start(&[]);
+    let mut a = s.conn();
+    let mut b = s.conn();
+    a.cmd(&["ZADD", "z", "1", "a"]);
+    for w in [
+        vec!["ZADD", "z", "2", "b"],
+        vec!["ZINCRBY", "z", "1", "a"],
+        vec!["ZREM", "z", "b"],
+        vec!["ZPOPMIN", "z"],
+        vec!["ZUNIONSTORE", "z", "1", "other"],
+    ] {
+        a.cmd(&["ZADD", "z", "1", "a"]);
+        assert_eq!(a.cmd(&["WATCH", "z"]), OK);
+        b.cmd(&w);
+        assert_eq!(a.cmd(&["MULTI"]), OK);
+        a.cmd(&["PING"]);
+        assert_eq!(a.cmd(&["EXEC"]), "*-1\r\n", "{w:?}");
+    }
+}
+
+#[test]
+fn plain_sets_as_inputs() {
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    c.cmd(&["SADD", "s", "a", "b"]);
+    c.cmd(&["ZADD", "z", "5", "b", "6", "c"]);
+    assert_eq!(
+        c.cmd(&["ZUNION", "2", "s", "z", "WITHSCORES"]),
+        arr(&["a", "1", "b", "6", "c", "6"])
+    );
+    assert_eq!(c.cmd(&["ZINTERCARD", "2", "s", "z"]), int(1));
+    assert_eq!(c.cmd(&["ZDIFF", "2", "s", "z"]), arr(&["a"]));
+}

@@ -20,6 +20,7 @@ use bytes::Bytes;
 use super::{Handler, NOT_FLOAT, NOT_INTEGER, SYNTAX_ERR, WRONGTYPE, is};
 use crate::db::Db;
 use crate::net::Client;
+use crate::notify;
 use crate::server::Server;
 use crate::types::Value;
 use crate::types::zset::{LexBound, LexRange, Limits, ScoreRange, ZSet, d2string};
@@ -148,13 +149,50 @@ fn write_or_reply<'a>(
     }
 }
 
-/// Delete `key` when its sorted set is empty.
-fn drop_if_empty(db: &mut Db, key: &[u8]) {
+/// Delete `key` when its sorted set is empty; true when it was.
+fn drop_if_empty(db: &mut Db, key: &[u8]) -> bool {
     if let Some(Value::ZSet(z)) = db.keys.get(key).map(|o| &o.v)
         && z.is_empty()
     {
-        db.delete(key);
+        return db.delete(key);
     }
+    false
+}
+
+/// After a write to the sorted set at `key`: WATCH invalidation and the
+/// `event` notification.
+fn touched(srv: &mut Server, c: &mut Client, key: &[u8], event: &str) {
+    srv.signal_modified_key(c.db, key);
+    srv.notify(c, notify::ZSET, event, key, c.db);
+}
+
+/// The `del` notification for a key emptied by a removal.
+fn deleted_event(srv: &mut Server, c: &mut Client, key: &[u8]) {
+    srv.notify(c, notify::GENERIC, "del", key, c.db);
+}
+
+/// Store `z` at `dst` (or delete `dst` when `z` is empty), answering the
+/// size, with the dirty counter and notifications of Redis's stores.
+fn store_zset(srv: &mut Server, c: &mut Client, dst: &[u8], z: ZSet, event: &str) {
+    let now = srv.now_ms;
+    let n = z.len();
+    if n == 0 {
+        c.reply.int(0);
+        if srv.dbs[c.db].delete(dst) {
+            srv.dirty += 1;
+            srv.signal_modified_key(c.db, dst);
+            srv.notify(c, notify::GENERIC, "del", dst, c.db);
+        }
+        return;
+    }
+    let created = srv.dbs[c.db].set(dst, Value::ZSet(Box::new(z)), false, now);
+    srv.signal_modified_key(c.db, dst);
+    if created {
+        srv.notify(c, notify::NEW, "new", dst, c.db);
+    }
+    c.reply.int(n as i64);
+    srv.notify(c, notify::ZSET, event, dst, c.db);
+    srv.dirty += 1;
 }
 
 /// Elements as Redis answers them: a flat array (RESP2, or no scores), or
@@ -371,6 +409,7 @@ fn zadd_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], incrby: bool) 
     let (now, l) = (srv.now_ms, limits(srv));
     let key = &argv[1];
     let db = &mut srv.dbs[c.db];
+    let mut created = false;
     match lookup_write(db, key, now) {
         Found::WrongType => {
             c.reply.err_code(WRONGTYPE);
@@ -390,7 +429,7 @@ fn zadd_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], incrby: bool) 
             } else {
                 ZSet::new_listpack()
             };
-            db.set(key, Value::ZSet(Box::new(z)), false, now);
+            created = db.set(key, Value::ZSet(Box::new(z)), false, now);
         }
         Found::Z(_) => {}
     }
@@ -424,6 +463,9 @@ fn zadd_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], incrby: bool) 
         }
     }
     srv.dirty += (added + updated) as u64;
+    if created {
+        srv.notify(c, notify::NEW, "new", key, c.db);
+    }
     if nan {
         c.reply.err(NAN_ERR);
     } else if f.incr {
@@ -434,6 +476,9 @@ fn zadd_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], incrby: bool) 
         }
     } else {
         c.reply.int(if f.ch { added + updated } else { added });
+    }
+    if added + updated > 0 {
+        touched(srv, c, key, if f.incr { "zincr" } else { "zadd" });
     }
     drop_if_empty(&mut srv.dbs[c.db], key);
 }
@@ -695,14 +740,6 @@ fn zrange_generic(
         reply_elems(c, &elems, withscores);
         return;
     };
-    let n = elems.len();
-    if n == 0 {
-        c.reply.int(0);
-        if db.delete(dst) {
-            srv.dirty += 1;
-        }
-        return;
-    }
     let mut z = if rank_len.unwrap_or(0) > l.max_entries {
         ZSet::new_skiplist()
     } else {
@@ -711,9 +748,7 @@ fn zrange_generic(
     for (m, s) in &elems {
         z.insert(m, *s, l);
     }
-    db.set(dst, Value::ZSet(Box::new(z)), false, now);
-    c.reply.int(n as i64);
-    srv.dirty += 1;
+    store_zset(srv, c, dst, z, "zrangestore");
 }
 
 /// Ranks `[lo, hi)` narrowed by LIMIT offset count (a negative offset
@@ -760,7 +795,14 @@ fn zrem(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             }
         }
     }
-    drop_if_empty(db, &argv[1]);
+    let removed = drop_if_empty(db, &argv[1]);
+    if deleted > 0 {
+        srv.notify(c, notify::ZSET, "zrem", &argv[1], c.db);
+        if removed {
+            deleted_event(srv, c, &argv[1]);
+        }
+        srv.signal_modified_key(c.db, &argv[1]);
+    }
     srv.dirty += deleted;
     c.reply.int(deleted as i64);
 }
@@ -772,7 +814,9 @@ fn zremrangebyrank(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let Some(e) = arg_long(c, &argv[3]) else {
         return;
     };
-    zremrange_generic(srv, c, argv, |z| rank_span(s, e, z.len()));
+    zremrange_generic(srv, c, argv, "zremrangebyrank", |z| {
+        rank_span(s, e, z.len())
+    });
 }
 
 fn zremrangebyscore(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
@@ -780,7 +824,7 @@ fn zremrangebyscore(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         c.reply.err(SCORE_RANGE_ERR);
         return;
     };
-    zremrange_generic(srv, c, argv, |z| Some(z.score_span(&r)));
+    zremrange_generic(srv, c, argv, "zremrangebyscore", |z| Some(z.score_span(&r)));
 }
 
 fn zremrangebylex(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
@@ -788,13 +832,14 @@ fn zremrangebylex(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         c.reply.err(LEX_RANGE_ERR);
         return;
     };
-    zremrange_generic(srv, c, argv, |z| Some(z.lex_span(&r)));
+    zremrange_generic(srv, c, argv, "zremrangebylex", |z| Some(z.lex_span(&r)));
 }
 
 fn zremrange_generic(
     srv: &mut Server,
     c: &mut Client,
     argv: &[Bytes],
+    event: &str,
     span: impl FnOnce(&ZSet) -> Option<(usize, usize)>,
 ) {
     let now = srv.now_ms;
@@ -806,7 +851,13 @@ fn zremrange_generic(
         Some((lo, hi)) => z.remove_range(lo, hi),
         None => 0,
     };
-    drop_if_empty(db, &argv[1]);
+    let removed = drop_if_empty(db, &argv[1]);
+    if n > 0 {
+        touched(srv, c, &argv[1], event);
+        if removed {
+            deleted_event(srv, c, &argv[1]);
+        }
+    }
     srv.dirty += n as u64;
     c.reply.int(n as i64);
 }
@@ -926,8 +977,14 @@ fn zpop_generic(
         c.reply.bulk(m);
         c.reply.double(*s);
     }
-    drop_if_empty(db, key);
+    let removed = drop_if_empty(db, key);
     srv.dirty += n as u64;
+    if n > 0 {
+        touched(srv, c, key, if max { "zpopmax" } else { "zpopmin" });
+        if removed {
+            deleted_event(srv, c, key);
+        }
+    }
 }
 
 /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
@@ -1141,14 +1198,18 @@ fn setop_generic(
     let mut srcs: Vec<Option<Elems>> = Vec::with_capacity(setnum);
     {
         let db = &mut srv.dbs[c.db];
+        // Plain sets take part too, every member scoring 1.
         for k in &argv[nk + 1..nk + 1 + setnum] {
-            match lookup_read(db, k, now) {
-                Found::Missing => srcs.push(None),
-                Found::WrongType => {
+            match db.lookup_read(k, now).map(|o| &o.v) {
+                None => srcs.push(None),
+                Some(Value::ZSet(z)) => srcs.push(Some(z.all())),
+                Some(Value::Set(set)) => {
+                    srcs.push(Some(set.iter().map(|m| (m.to_vec(), 1.0)).collect()))
+                }
+                Some(_) => {
                     c.reply.err_code(WRONGTYPE);
                     return;
                 }
-                Found::Z(z) => srcs.push(Some(z.all())),
             }
         }
     }
@@ -1285,14 +1346,6 @@ fn setop_generic(
         reply_elems(c, &out, withscores);
         return;
     };
-    let db = &mut srv.dbs[c.db];
-    if out.is_empty() {
-        c.reply.int(0);
-        if db.delete(dst) {
-            srv.dirty += 1;
-        }
-        return;
-    }
     let maxlen = out.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
     let mut z = ZSet::new_skiplist();
     let big = Limits {
@@ -1303,9 +1356,12 @@ fn setop_generic(
         z.insert(m, *s, big);
     }
     z.shrink_if_fits(maxlen, l);
-    db.set(dst, Value::ZSet(Box::new(z)), false, now);
-    c.reply.int(out.len() as i64);
-    srv.dirty += 1;
+    let event = match op {
+        Op::Union => "zunionstore",
+        Op::Inter => "zinterstore",
+        Op::Diff => "zdiffstore",
+    };
+    store_zset(srv, c, dst, z, event);
 }
 
 fn text_lower(b: &[u8]) -> String {
