@@ -1195,17 +1195,13 @@ fn setop_generic(
     let now = srv.now_ms;
     let l = limits(srv);
     // Inputs: copies of each set's elements (None: missing key).
-    let mut srcs: Vec<Option<Elems>> = Vec::with_capacity(setnum);
+    let keys = &argv[nk + 1..nk + 1 + setnum];
     {
-        let db = &mut srv.dbs[c.db];
         // Plain sets take part too, every member scoring 1.
-        for k in &argv[nk + 1..nk + 1 + setnum] {
+        let db = &mut srv.dbs[c.db];
+        for k in keys {
             match db.lookup_read(k, now).map(|o| &o.v) {
-                None => srcs.push(None),
-                Some(Value::ZSet(z)) => srcs.push(Some(z.all())),
-                Some(Value::Set(set)) => {
-                    srcs.push(Some(set.iter().map(|m| (m.to_vec(), 1.0)).collect()))
-                }
+                None | Some(Value::ZSet(_)) | Some(Value::Set(_)) => {}
                 Some(_) => {
                     c.reply.err_code(WRONGTYPE);
                     return;
@@ -1260,28 +1256,33 @@ fn setop_generic(
         }
     }
 
-    let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
+    // The inputs, borrowed (expired keys went in the lookups above).
+    let db = &srv.dbs[c.db];
+    let srcs: Vec<Option<Src<'_>>> = keys
+        .iter()
+        .map(|k| match db.keys.get(&k[..]).map(|o| &o.v) {
+            Some(Value::ZSet(z)) => Some(Src::Z(z)),
+            Some(Value::Set(s)) => Some(Src::S(s)),
+            _ => None,
+        })
+        .collect();
+    let len = |i: usize| srcs[i].as_ref().map_or(0, |s| s.len());
+    let mut out: Elems = Vec::new();
     let mut cardinality = 0usize;
     match op {
         Op::Inter => {
+            // Walk the smallest input, look members up in the others.
             let mut order: Vec<usize> = (0..setnum).collect();
-            order.sort_by_key(|&i| srcs[i].as_ref().map_or(0, |v| v.len()));
+            order.sort_by_key(|&i| len(i));
             let first = order[0];
-            let maps: Vec<Option<std::collections::HashMap<&[u8], f64>>> = srcs
-                .iter()
-                .map(|s| {
-                    s.as_ref()
-                        .map(|v| v.iter().map(|(m, s)| (m.as_slice(), *s)).collect())
-                })
-                .collect();
             if let Some(base) = &srcs[first] {
-                'outer: for (m, s) in base {
+                'outer: for (m, s) in base.elems() {
                     let mut score = weights[first] * s;
                     if score.is_nan() {
                         score = 0.0;
                     }
                     for &i in &order[1..] {
-                        match maps[i].as_ref().and_then(|mp| mp.get(m.as_slice())) {
+                        match srcs[i].as_ref().and_then(|o| o.score(&m)) {
                             Some(v) => aggregate(&mut score, v * weights[i], aggr),
                             None => continue 'outer,
                         }
@@ -1292,7 +1293,7 @@ fn setop_generic(
                             break;
                         }
                     } else {
-                        out.push((m.clone(), score));
+                        out.push((m, score));
                     }
                 }
             }
@@ -1300,18 +1301,18 @@ fn setop_generic(
         Op::Union => {
             let mut acc: std::collections::HashMap<Vec<u8>, f64> = std::collections::HashMap::new();
             let mut order: Vec<usize> = (0..setnum).collect();
-            order.sort_by_key(|&i| srcs[i].as_ref().map_or(0, |v| v.len()));
+            order.sort_by_key(|&i| len(i));
             for &i in &order {
-                let Some(v) = &srcs[i] else { continue };
-                for (m, s) in v {
+                let Some(src) = &srcs[i] else { continue };
+                for (m, s) in src.elems() {
                     let mut score = weights[i] * s;
                     if score.is_nan() {
                         score = 0.0;
                     }
-                    match acc.get_mut(m) {
+                    match acc.get_mut(&m) {
                         Some(t) => aggregate(t, score, aggr),
                         None => {
-                            acc.insert(m.clone(), score);
+                            acc.insert(m, score);
                         }
                     }
                 }
@@ -1320,14 +1321,10 @@ fn setop_generic(
         }
         Op::Diff => {
             if let Some(base) = &srcs[0] {
-                let others: Vec<std::collections::HashSet<&[u8]>> = srcs[1..]
-                    .iter()
-                    .flatten()
-                    .map(|v| v.iter().map(|(m, _)| m.as_slice()).collect())
-                    .collect();
-                for (m, s) in base {
-                    if !others.iter().any(|o| o.contains(m.as_slice())) {
-                        out.push((m.clone(), *s));
+                for (m, s) in base.elems() {
+                    let elsewhere = srcs[1..].iter().flatten().any(|o| o.score(&m).is_some());
+                    if !elsewhere {
+                        out.push((m, s));
                     }
                 }
             }
@@ -1362,6 +1359,36 @@ fn setop_generic(
         Op::Diff => "zdiffstore",
     };
     store_zset(srv, c, dst, z, event);
+}
+
+/// An input of the set algebra: a sorted set, or a plain set whose members
+/// all score 1.
+enum Src<'a> {
+    Z(&'a ZSet),
+    S(&'a crate::types::Set),
+}
+
+impl Src<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Src::Z(z) => z.len(),
+            Src::S(s) => s.len(),
+        }
+    }
+
+    fn score(&self, m: &[u8]) -> Option<f64> {
+        match self {
+            Src::Z(z) => z.score(m),
+            Src::S(s) => s.contains(m).then_some(1.0),
+        }
+    }
+
+    fn elems(&self) -> Elems {
+        match self {
+            Src::Z(z) => z.all(),
+            Src::S(s) => s.iter().map(|m| (m.to_vec(), 1.0)).collect(),
+        }
+    }
 }
 
 fn text_lower(b: &[u8]) -> String {
