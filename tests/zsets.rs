@@ -397,3 +397,55 @@ fn plain_sets_as_inputs() {
     assert_eq!(c.cmd(&["ZINTERCARD", "2", "s", "z"]), int(1));
     assert_eq!(c.cmd(&["ZDIFF", "2", "s", "z"]), arr(&["a"]));
 }
+
+/// (command, how much it adds to the dirty counter), as t_zset.c counts.
+const DIRTY_STEPS: &[(&[&str], i64)] = &[
+    (&["ZADD", "z", "1", "a", "2", "b", "3", "c"], 3),
+    (&["ZADD", "z", "1", "a"], 0),
+    (&["ZADD", "z", "5", "a", "6", "d"], 2),
+    (&["ZADD", "z", "NX", "9", "a"], 0),
+    (&["ZADD", "z", "XX", "9", "zz"], 0),
+    (&["ZADD", "z", "GT", "1", "a"], 0),
+    (&["ZADD", "z", "INCR", "0", "a"], 0),
+    (&["ZADD", "z", "x", "a"], 0),
+    (&["ZINCRBY", "z", "1", "a"], 1),
+    (&["ZREM", "z", "a", "nosuch"], 1),
+    (&["ZREM", "z", "nosuch"], 0),
+    (&["ZREMRANGEBYSCORE", "z", "100", "200"], 0),
+    (&["ZREMRANGEBYRANK", "z", "0", "0"], 1),
+    (&["ZPOPMIN", "z", "2"], 2),
+    (&["ZPOPMIN", "z"], 0),
+    (&["ZADD", "y", "1", "a", "2", "b", "0", "c"], 3),
+    (&["ZUNIONSTORE", "d", "1", "y"], 1),
+    (&["ZINTERSTORE", "d", "2", "y", "nokey"], 1),
+    (&["ZINTERSTORE", "d", "2", "y", "nokey"], 0),
+    (&["ZRANGESTORE", "d", "y", "0", "0"], 1),
+    (&["ZDIFFSTORE", "d", "2", "y", "y"], 1),
+    (&["ZREMRANGEBYLEX", "y", "-", "+"], 3),
+    (&["ZMPOP", "1", "y", "MIN"], 0),
+];
+
+fn dirty_deltas(bin: &str) -> Vec<i64> {
+    let s = Server::start_bin(bin, &[]);
+    let mut c = s.conn();
+    let mut before = dirty(&mut c);
+    DIRTY_STEPS
+        .iter()
+        .map(|(args, _)| {
+            c.cmd(args);
+            let after = dirty(&mut c);
+            let d = after - before;
+            before = after;
+            d
+        })
+        .collect()
+}
+
+#[test]
+fn dirty_counts_as_redis() {
+    let want: Vec<i64> = DIRTY_STEPS.iter().map(|s| s.1).collect();
+    assert_eq!(dirty_deltas(&common::cinnabar_bin()), want);
+    if let Some(bin) = common::redis_bin() {
+        assert_eq!(dirty_deltas(&bin), want, "table vs redis-server");
+    }
+}

@@ -9,7 +9,10 @@
 //! write) lives in `types/zset.rs`; every range here is a half-open
 //! interval of ranks computed there. `srv.dirty` grows as in Redis: ZADD by
 //! members added or updated, ZREM/ZREMRANGEBY*/pops by members removed,
-//! stores by one (or one for deleting an emptied destination).
+//! stores by one (or one for deleting an emptied destination). Writes
+//! invalidate WATCH and publish Redis's keyspace events (`zadd`, `zincr`,
+//! `zrem`, `zremrangeby*`, `zpopmin`/`zpopmax`, `z*store`, `new`, `del`).
+//! The set algebra also takes plain sets as inputs (every member scores 1).
 //!
 //! In RESP3, WITHSCORES replies are arrays of [member, score] pairs and
 //! scores are doubles; in RESP2 a flat array with scores as bulk strings.
