@@ -904,9 +904,10 @@ fn zpop_minmax(srv: &mut Server, c: &mut Client, argv: &[Bytes], max: bool) {
     zpop_generic(srv, c, &argv[1..2], max, false, count, nested, false);
 }
 
-/// genericZpopCommand: pop from the first non-empty key of `keys`.
+/// genericZpopCommand: pop from the first non-empty key of `keys` (also
+/// the building block for the blocking pops, which are not registered yet).
 #[allow(clippy::too_many_arguments)]
-fn zpop_generic(
+pub(crate) fn zpop_generic(
     srv: &mut Server,
     c: &mut Client,
     keys: &[Bytes],
