@@ -450,7 +450,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(0, i64::MAX),
         "128",
         YES,
-        NO,
+        YES,
     ),
     da(
         "zset-max-listpack-value",
@@ -458,7 +458,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(0, i64::MAX),
         "64",
         YES,
-        NO,
+        YES,
     ),
     da(
         "hll-sparse-max-bytes",
@@ -777,6 +777,8 @@ pub struct Config {
     pub enable_debug_command: String,
     pub hash_max_listpack_entries: usize,
     pub hash_max_listpack_value: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
     /// `notify-keyspace-events` as flags (`crate::notify`).
     pub notify_flags: u32,
 }
@@ -810,6 +812,8 @@ impl Default for Config {
             enable_debug_command: "no".into(),
             hash_max_listpack_entries: 128,
             hash_max_listpack_value: 64,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
             notify_flags: 0,
         };
         c.refresh();
@@ -994,6 +998,8 @@ impl Config {
         self.enable_debug_command = self.get("enable-debug-command").unwrap_or("no").to_string();
         self.hash_max_listpack_entries = self.int("hash-max-listpack-entries") as usize;
         self.hash_max_listpack_value = self.int("hash-max-listpack-value") as usize;
+        self.zset_max_listpack_entries = self.int("zset-max-listpack-entries") as usize;
+        self.zset_max_listpack_value = self.int("zset-max-listpack-value") as usize;
         self.notify_flags =
             crate::notify::parse_flags(self.get("notify-keyspace-events").unwrap_or(""))
                 .unwrap_or(0);

@@ -25,6 +25,7 @@ pub mod server_cmds;
 pub mod sets;
 pub mod strings;
 pub mod table;
+pub mod zsets;
 
 pub type Handler = fn(&mut Server, &mut Client, &[Bytes]);
 
@@ -42,6 +43,7 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(server_cmds::COMMANDS);
     v.extend_from_slice(sets::COMMANDS);
     v.extend_from_slice(strings::COMMANDS);
+    v.extend_from_slice(zsets::COMMANDS);
     v
 }
 

@@ -4,6 +4,7 @@ pub mod hash;
 pub mod set;
 pub mod small;
 pub mod value;
+pub mod zset;
 
 pub use hash::Hash;
 pub use set::Set;

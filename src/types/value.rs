@@ -10,7 +10,8 @@
 //! the spare values of `SmallBytes`'s own tag byte.
 //!
 //! Hashes are `Value::Hash(Box<Hash>)` (`types/hash.rs`) and sets
-//! `Value::Set(Box<Set>)` (`types/set.rs`): one pointer each, so
+//! `Value::Set(Box<Set>)` (`types/set.rs`), sorted sets `Value::ZSet(Box<ZSet>)`
+//! (`types/zset.rs`): one pointer each, so
 //! the size stays 24 bytes.
 //!
 //! `Obj.lru` holds the LRU clock (seconds, low 24 bits) of the last access,
@@ -19,6 +20,7 @@
 use super::hash::Hash;
 use super::set::Set;
 use super::small::SmallBytes;
+use super::zset::ZSet;
 use crate::util::num;
 
 #[derive(Clone, Debug)]
@@ -28,6 +30,8 @@ pub enum Value {
     /// A hash (`types/hash.rs`), boxed so `Value` stays 24 bytes.
     Hash(Box<Hash>),
     Set(Box<Set>),
+    /// A sorted set (`types/zset.rs`), boxed likewise.
+    ZSet(Box<ZSet>),
 }
 
 /// Strings longer than this report `raw` even when created whole, as Redis's
@@ -51,11 +55,16 @@ impl Value {
             Value::Int(_) | Value::Str(_) => "string",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
     pub fn is_string(&self) -> bool {
         matches!(self, Value::Int(_) | Value::Str(_))
+    }
+
+    pub fn is_zset(&self) -> bool {
+        matches!(self, Value::ZSet(_))
     }
 
     pub fn is_hash(&self) -> bool {
@@ -69,7 +78,7 @@ impl Value {
             Value::Int(n) => std::borrow::Cow::Owned(num::i64_to_bytes(*n)),
             Value::Str(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
             Value::Hash(_) => std::borrow::Cow::Borrowed(&[]),
-            Value::Set(_) => std::borrow::Cow::Borrowed(&[]),
+            Value::Set(_) | Value::ZSet(_) => std::borrow::Cow::Borrowed(&[]),
         }
     }
 
@@ -83,7 +92,7 @@ impl Value {
             }
             Value::Str(s) => s.len(),
             Value::Hash(_) => 0,
-            Value::Set(_) => 0,
+            Value::Set(_) | Value::ZSet(_) => 0,
         }
     }
 
@@ -94,6 +103,7 @@ impl Value {
             Value::Str(s) => s.heap_size(),
             Value::Hash(h) => h.heap_size(),
             Value::Set(s) => std::mem::size_of::<Set>() + s.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
         }
     }
 }
@@ -154,6 +164,7 @@ impl Obj {
             Value::Str(_) => "raw",
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }
@@ -168,6 +179,8 @@ mod tests {
         assert_eq!(std::mem::size_of::<Obj>(), 32);
         let h = Obj::new(Value::Hash(Box::default()), 0);
         assert_eq!((h.v.type_name(), h.encoding()), ("hash", "listpack"));
+        let z = Obj::new(Value::ZSet(Box::default()), 0);
+        assert_eq!((z.v.type_name(), z.encoding()), ("zset", "listpack"));
     }
 
     #[test]
