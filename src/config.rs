@@ -424,7 +424,7 @@ pub static DIRECTIVES: &[Directive] = &[
         I32,
         "-2",
         YES,
-        NO,
+        YES,
     ),
     da(
         "list-compress-depth",
@@ -524,6 +524,8 @@ pub struct Config {
     pub enable_debug_command: String,
     pub hash_max_listpack_entries: usize,
     pub hash_max_listpack_value: usize,
+    /// `list-max-listpack-size`, clamped as quicklistSetFill.
+    pub list_max_listpack_size: i32,
 }
 
 impl Default for Config {
@@ -555,6 +557,7 @@ impl Default for Config {
             enable_debug_command: "no".into(),
             hash_max_listpack_entries: 128,
             hash_max_listpack_value: 64,
+            list_max_listpack_size: -2,
         };
         c.refresh();
         c
@@ -699,6 +702,8 @@ impl Config {
         self.enable_debug_command = self.get("enable-debug-command").unwrap_or("no").to_string();
         self.hash_max_listpack_entries = self.int("hash-max-listpack-entries") as usize;
         self.hash_max_listpack_value = self.int("hash-max-listpack-value") as usize;
+        self.list_max_listpack_size =
+            crate::types::list::clamp_fill(self.int("list-max-listpack-size"));
         crate::db::set_access_policy(
             self.get("maxmemory-policy").unwrap_or("").ends_with("lfu"),
             self.int("lfu-log-factor") as u32,

@@ -102,6 +102,8 @@ pub struct Client {
     pub net_in: u64,
     pub net_out: u64,
     pub commands_processed: u64,
+    /// Set while blocked on keys (`blocking.rs`).
+    pub blocked: Option<Box<crate::blocking::BlockState>>,
 }
 
 pub enum ReadResult {
@@ -154,6 +156,7 @@ impl Client {
             net_in: 0,
             net_out: 0,
             commands_processed: 0,
+            blocked: None,
         }
     }
 
@@ -225,6 +228,9 @@ impl Client {
         // Flags in Redis's order; the ones for states we do not have yet
         // (replica, pubsub, multi, blocked, tracking...) are never set.
         let mut flags = String::new();
+        if self.blocked.is_some() {
+            flags.push('b');
+        }
         if self.close_after_reply {
             flags.push('c');
         }

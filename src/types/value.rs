@@ -16,6 +16,7 @@
 //! as Redis's `robj.lru`; OBJECT IDLETIME reads it. Its top bits are flags.
 
 use super::hash::Hash;
+use super::list::List;
 use super::small::SmallBytes;
 use crate::util::num;
 
@@ -25,6 +26,8 @@ pub enum Value {
     Str(SmallBytes),
     /// A hash (`types/hash.rs`), boxed so `Value` stays 24 bytes.
     Hash(Box<Hash>),
+    /// A list (`types/list.rs`), boxed likewise.
+    List(Box<List>),
 }
 
 /// Strings longer than this report `raw` even when created whole, as Redis's
@@ -47,6 +50,7 @@ impl Value {
         match self {
             Value::Int(_) | Value::Str(_) => "string",
             Value::Hash(_) => "hash",
+            Value::List(_) => "list",
         }
     }
 
@@ -58,13 +62,17 @@ impl Value {
         matches!(self, Value::Hash(_))
     }
 
+    pub fn is_list(&self) -> bool {
+        matches!(self, Value::List(_))
+    }
+
     /// The string bytes (integers formatted). Only for strings (empty for
     /// other types).
     pub fn string_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
         match self {
             Value::Int(n) => std::borrow::Cow::Owned(num::i64_to_bytes(*n)),
             Value::Str(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
-            Value::Hash(_) => std::borrow::Cow::Borrowed(&[]),
+            Value::Hash(_) | Value::List(_) => std::borrow::Cow::Borrowed(&[]),
         }
     }
 
@@ -77,7 +85,7 @@ impl Value {
                 v.len()
             }
             Value::Str(s) => s.len(),
-            Value::Hash(_) => 0,
+            Value::Hash(_) | Value::List(_) => 0,
         }
     }
 
@@ -87,6 +95,7 @@ impl Value {
             Value::Int(_) => 0,
             Value::Str(s) => s.heap_size(),
             Value::Hash(h) => h.heap_size(),
+            Value::List(l) => std::mem::size_of::<List>() + l.heap_size(),
         }
     }
 }
@@ -146,6 +155,7 @@ impl Obj {
             Value::Str(s) if s.len() <= EMBSTR_MAX && self.lru & FLAG_RAW == 0 => "embstr",
             Value::Str(_) => "raw",
             Value::Hash(h) => h.encoding(),
+            Value::List(l) => l.encoding(),
         }
     }
 }
