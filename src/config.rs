@@ -426,7 +426,7 @@ pub static DIRECTIVES: &[Directive] = &[
         I32,
         "-2",
         YES,
-        NO,
+        YES,
     ),
     da(
         "list-compress-depth",
@@ -781,6 +781,8 @@ pub struct Config {
     pub zset_max_listpack_value: usize,
     /// `notify-keyspace-events` as flags (`crate::notify`).
     pub notify_flags: u32,
+    /// `list-max-listpack-size`, clamped as quicklistSetFill.
+    pub list_max_listpack_size: i32,
 }
 
 impl Default for Config {
@@ -815,6 +817,7 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             notify_flags: 0,
+            list_max_listpack_size: -2,
         };
         c.refresh();
         c
@@ -1004,6 +1007,8 @@ impl Config {
             crate::notify::parse_flags(self.get("notify-keyspace-events").unwrap_or(""))
                 .unwrap_or(0);
         crate::db::set_keymiss_events(self.notify_flags & crate::notify::KEY_MISS != 0);
+        self.list_max_listpack_size =
+            crate::types::list::clamp_fill(self.int("list-max-listpack-size"));
         crate::db::set_access_policy(
             self.get("maxmemory-policy").unwrap_or("").ends_with("lfu"),
             self.int("lfu-log-factor") as u32,

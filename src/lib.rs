@@ -7,6 +7,7 @@
 //! command table (`commands`) and on into the keyspace (`db`, `dict`, `types`).
 
 pub mod alloc;
+pub mod blocking;
 pub mod commands;
 pub mod config;
 pub mod db;

@@ -156,6 +156,8 @@ pub struct Server {
     pub pubsub: crate::pubsub::PubSub,
     /// EXEC is running its queue.
     pub in_exec: bool,
+    /// Clients blocked on keys (BLPOP & co), `blocking.rs`.
+    pub blocking: crate::blocking::Blocking,
 }
 
 fn random_hex(n: usize) -> String {
@@ -208,6 +210,7 @@ impl Server {
             err_mark: 0,
             pubsub: Default::default(),
             in_exec: false,
+            blocking: Default::default(),
             cfg,
         })
     }
@@ -244,11 +247,15 @@ impl Server {
                 self.shutdown_asap = false;
             }
             let now = mono_us();
-            let timeout = if !self.pending_reads.is_empty() || self.expire_timed_out {
+            let mut timeout = if !self.pending_reads.is_empty() || self.expire_timed_out {
                 Duration::ZERO
             } else {
                 Duration::from_micros(next_cron.saturating_sub(now))
             };
+            if let Some(deadline) = self.blocking.next_deadline() {
+                let ms = (deadline - now_ms()).max(0) as u64;
+                timeout = timeout.min(Duration::from_millis(ms));
+            }
             if let Err(e) = self.poll.poll(&mut events, Some(timeout))
                 && e.kind() != std::io::ErrorKind::Interrupted
             {
@@ -272,6 +279,10 @@ impl Server {
             let again = std::mem::take(&mut self.pending_reads);
             for key in again {
                 self.handle_readable(key);
+            }
+            if self.blocking.next_deadline().is_some() {
+                self.now_ms = now_ms();
+                crate::blocking::handle_timeouts(self, self.now_ms);
             }
             if SHUTDOWN_SIGNAL.swap(false, Ordering::SeqCst) {
                 let sig = SIGNAL_NUM.load(Ordering::SeqCst);
@@ -415,7 +426,7 @@ impl Server {
     }
 
     /// Return a client to its slot after serving it, or free it.
-    fn put_back(&mut self, c: Box<Client>, alive: bool) {
+    pub(crate) fn put_back(&mut self, c: Box<Client>, alive: bool) {
         let key = c.token;
         if !alive || c.close_asap {
             self.free_client(c);
@@ -437,6 +448,7 @@ impl Server {
     fn free_client(&mut self, mut c: Box<Client>) {
         self.discard_transaction(&mut c);
         self.pubsub_forget(&mut c);
+        crate::blocking::remove_client(self, &mut c);
         let _ = self.poll.registry().deregister(c.conn.source());
         c.conn.shutdown();
         if self.clients.contains(c.token) {
@@ -455,7 +467,7 @@ impl Server {
 
     fn process_input_batch(&mut self, c: &mut Client) {
         loop {
-            if c.close_after_reply || c.close_asap {
+            if c.close_after_reply || c.close_asap || c.blocked.is_some() {
                 return;
             }
             // Per request: AUTH lifts the unauthenticated limits at once.
@@ -471,6 +483,9 @@ impl Server {
                     self.execute(c, argv);
                     // The arguments are gone once the command ran (argv-mem).
                     c.argv_len_sum = 0;
+                    if self.blocking.has_ready() {
+                        crate::blocking::handle_ready(self);
+                    }
                 }
                 Ok(None) => return,
                 Err(e) => {
@@ -595,10 +610,14 @@ impl Server {
             c.reply.simple("QUEUED");
         } else {
             self.call(c, cmd, &argv, start);
+            crate::blocking::keep_argv(c, argv);
         }
         c.last_cmd = cmd.name.as_str();
         if c.reply_mode == ReplyMode::SkipNext {
             c.reply_mode = ReplyMode::Skip;
+        }
+        if self.blocking.count > 0 && cmd.has(flags::WRITE) {
+            crate::blocking::signal_existing(self);
         }
     }
 
@@ -623,7 +642,7 @@ impl Server {
         c.commands_processed += 1;
     }
 
-    fn count_error(&mut self, code: &str) {
+    pub(crate) fn count_error(&mut self, code: &str) {
         self.stats.total_error_replies += 1;
         // Redis caps the number of distinct error codes it tracks at 128.
         if let Some(n) = self.stats.errors.get_mut(code) {
@@ -684,6 +703,16 @@ impl Server {
 
     /// Write pending replies; ask for WRITABLE only when a write falls short.
     fn before_sleep(&mut self) {
+        // Clients unblocked since the last pass resume their pipelines.
+        for key in self.blocking.take_unblocked() {
+            let Some(Some(mut c)) = self.clients.get_mut(key).map(|s| s.take()) else {
+                continue;
+            };
+            if c.blocked.is_none() && !c.query.is_empty() {
+                self.process_input(&mut c);
+            }
+            self.put_back(c, true);
+        }
         if self.expire_timed_out && self.active_expire_enabled {
             self.active_expire_cycle(1000);
         }
@@ -753,7 +782,10 @@ impl Server {
             let Some(c) = slot else { continue };
             if c.close_asap {
                 to_free.push(key);
-            } else if timeout_ms > 0 && self.now_ms - c.last_interaction_ms > timeout_ms {
+            } else if timeout_ms > 0
+                && c.blocked.is_none()
+                && self.now_ms - c.last_interaction_ms > timeout_ms
+            {
                 log_verbose!("Closing idle client");
                 to_free.push(key);
             } else if c.query.is_empty() && c.query.capacity() > 32 * 1024 {

@@ -353,3 +353,18 @@ fn watch_is_touched_by_hash_and_set_writes() {
         (0, "EXEC", "*1\r\n+PONG\r\n"),
     ]);
 }
+
+#[test]
+fn watch_is_touched_by_list_writes_and_blocking_pops_do_not_block_in_exec() {
+    scenario(&[
+        (0, "RPUSH l a", ":1\r\n"),
+        (0, "WATCH l", "+OK\r\n"),
+        (1, "LPUSH l b", ":2\r\n"),
+        (0, "MULTI", "+OK\r\n"),
+        (0, "PING", "+QUEUED\r\n"),
+        (0, "EXEC", "*-1\r\n"),
+        (0, "MULTI", "+OK\r\n"),
+        (0, "BLPOP nosuch 0", "+QUEUED\r\n"),
+        (0, "EXEC", "*1\r\n*-1\r\n"),
+    ]);
+}

@@ -36,6 +36,7 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("client|reply", client_reply),
     ("client|no-evict", client_no_evict),
     ("client|help", client_help),
+    ("client|unblock", client_unblock),
 ];
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -494,6 +495,35 @@ fn client_no_evict(_: &mut Server, c: &mut Client, argv: &[Bytes]) {
         return;
     }
     c.reply.ok();
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: end a client's blocking command
+/// (`blocking.rs`), with its timeout reply or an UNBLOCKED error.
+fn client_unblock(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    if argv.len() > 4 {
+        c.reply.err(&format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            super::text(&argv[1][..argv[1].len().min(128)])
+        ));
+        return;
+    }
+    let mut error = false;
+    if argv.len() == 4 {
+        if super::is(&argv[3], "timeout") {
+            error = false;
+        } else if super::is(&argv[3], "error") {
+            error = true;
+        } else {
+            c.reply
+                .err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    }
+    let Some(id) = super::arg_i64(c, &argv[2]) else {
+        return;
+    };
+    let done = id >= 0 && crate::blocking::client_unblock(srv, id as u64, error);
+    c.reply.int(done as i64);
 }
 
 fn client_help(_: &mut Server, c: &mut Client, _: &[Bytes]) {

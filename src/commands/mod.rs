@@ -17,6 +17,7 @@ pub mod connection;
 pub mod hashes;
 pub mod introspection;
 pub mod keys;
+pub mod lists;
 pub mod memory;
 pub mod meta;
 pub mod multi;
@@ -37,6 +38,7 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(hashes::COMMANDS);
     v.extend_from_slice(introspection::COMMANDS);
     v.extend_from_slice(keys::COMMANDS);
+    v.extend_from_slice(lists::COMMANDS);
     v.extend_from_slice(memory::COMMANDS);
     v.extend_from_slice(multi::COMMANDS);
     v.extend_from_slice(pubsub::COMMANDS);

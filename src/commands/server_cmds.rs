@@ -291,9 +291,14 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         field!(out, "maxclients", "{}", srv.cfg.maxclients);
         field!(out, "client_recent_max_input_buffer", "{max_in}");
         field!(out, "client_recent_max_output_buffer", "{max_out}");
-        field!(out, "blocked_clients", "0");
+        field!(out, "blocked_clients", "{}", srv.blocking.count);
         field!(out, "tracking_clients", "0");
-        field!(out, "clients_in_timeout_table", "0");
+        field!(
+            out,
+            "clients_in_timeout_table",
+            "{}",
+            srv.blocking.timeout_count()
+        );
     }
 
     if sel.want("memory") {

@@ -122,6 +122,8 @@ pub struct Client {
     /// In Pub/Sub mode (CLIENT_PUBSUB): set by a subscription, cleared
     /// when the last one goes (or by RESET).
     pub pubsub_mode: bool,
+    /// Set while blocked on keys (`blocking.rs`).
+    pub blocked: Option<Box<crate::blocking::BlockState>>,
 }
 
 pub enum ReadResult {
@@ -182,6 +184,7 @@ impl Client {
             sub_patterns: Vec::new(),
             sub_shard: HashSet::new(),
             pubsub_mode: false,
+            blocked: None,
         }
     }
 
@@ -251,13 +254,16 @@ impl Client {
     /// the full name of the last command (the running one for the caller).
     pub fn info_line(&self, now_ms: i64, cmd_name: &str) -> String {
         // Flags in Redis's order; the ones for states we do not have yet
-        // (replica, blocked, tracking...) are never set.
+        // (replica, tracking...) are never set.
         let mut flags = String::new();
         if self.pubsub_mode {
             flags.push('P');
         }
         if self.multi.is_some() {
             flags.push('x');
+        }
+        if self.blocked.is_some() {
+            flags.push('b');
         }
         if self.dirty_cas.get() {
             flags.push('d');

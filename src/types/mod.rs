@@ -1,12 +1,14 @@
 //! Values stored in the keyspace and their representations.
 
 pub mod hash;
+pub mod list;
 pub mod set;
 pub mod small;
 pub mod value;
 pub mod zset;
 
 pub use hash::Hash;
+pub use list::List;
 pub use set::Set;
 pub use small::SmallBytes;
 pub use value::{Obj, Value};

@@ -18,6 +18,7 @@
 //! as Redis's `robj.lru`; OBJECT IDLETIME reads it. Its top bits are flags.
 
 use super::hash::Hash;
+use super::list::List;
 use super::set::Set;
 use super::small::SmallBytes;
 use super::zset::ZSet;
@@ -32,6 +33,8 @@ pub enum Value {
     Set(Box<Set>),
     /// A sorted set (`types/zset.rs`), boxed likewise.
     ZSet(Box<ZSet>),
+    /// A list (`types/list.rs`), boxed likewise.
+    List(Box<List>),
 }
 
 /// Strings longer than this report `raw` even when created whole, as Redis's
@@ -56,6 +59,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::List(_) => "list",
         }
     }
 
@@ -71,14 +75,19 @@ impl Value {
         matches!(self, Value::Hash(_))
     }
 
+    pub fn is_list(&self) -> bool {
+        matches!(self, Value::List(_))
+    }
+
     /// The string bytes (integers formatted). Only for strings (empty for
     /// other types).
     pub fn string_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
         match self {
             Value::Int(n) => std::borrow::Cow::Owned(num::i64_to_bytes(*n)),
             Value::Str(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
-            Value::Hash(_) => std::borrow::Cow::Borrowed(&[]),
-            Value::Set(_) | Value::ZSet(_) => std::borrow::Cow::Borrowed(&[]),
+            Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::List(_) => {
+                std::borrow::Cow::Borrowed(&[])
+            }
         }
     }
 
@@ -91,8 +100,7 @@ impl Value {
                 v.len()
             }
             Value::Str(s) => s.len(),
-            Value::Hash(_) => 0,
-            Value::Set(_) | Value::ZSet(_) => 0,
+            Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::List(_) => 0,
         }
     }
 
@@ -104,6 +112,7 @@ impl Value {
             Value::Hash(h) => h.heap_size(),
             Value::Set(s) => std::mem::size_of::<Set>() + s.heap_size(),
             Value::ZSet(z) => z.heap_size(),
+            Value::List(l) => std::mem::size_of::<List>() + l.heap_size(),
         }
     }
 }
@@ -165,6 +174,7 @@ impl Obj {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::List(l) => l.encoding(),
         }
     }
 }

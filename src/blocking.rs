@@ -1,0 +1,327 @@
+//! Blocking commands (BLPOP and friends): clients waiting for keys.
+//!
+//! Redis's `blocking.c`, in a form any data type can reuse. The interface:
+//!
+//! - A handler that finds nothing to serve calls [`block`] with the keys it
+//!   waits on, an absolute deadline (0 = forever) and what to answer on
+//!   timeout. It writes no reply. The server then stops running that
+//!   client's pipeline (the rest stays in its query buffer) until it is
+//!   unblocked.
+//! - Any write that may make a key servable (a push, a key created or moved
+//!   into place) calls [`signal_key_ready`]; it costs one check when nobody
+//!   is blocked.
+//! - After each command the server calls [`handle_ready`] (Redis's
+//!   handleClientsBlockedOnKeys, in the same event-loop pass): for every
+//!   ready key, the clients waiting on it are taken in FIFO order and their
+//!   blocked command is run again. A command run again either serves the
+//!   client (replies, so the client is unblocked) or finds nothing and calls
+//!   [`block`] again, which then keeps the client waiting in its place.
+//!   Serving a client can make further keys ready (BLMOVE pushes to its
+//!   destination); those are handled in the same call.
+//! - Deadlines are kept sorted; the loop sleeps no longer than the nearest
+//!   one and calls [`handle_timeouts`]. CLIENT UNBLOCK goes through
+//!   [`client_unblock`]; a client freed while blocked goes through
+//!   [`remove_client`].
+//!
+//! An unblocked client's remaining pipeline runs from `before_sleep`
+//! ([`Blocking::take_unblocked`]), as Redis's processUnblockedClients.
+//! Clients are identified by slab slot and id (a slot can be reused).
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use bytes::Bytes;
+
+use crate::net::Client;
+use crate::server::Server;
+use crate::types::Value;
+
+/// What a kind of blocking command waits for: which values can serve it,
+/// and its reply on timeout (and CLIENT UNBLOCK ... TIMEOUT).
+pub struct Kind {
+    pub ready: fn(&Value) -> bool,
+    pub on_timeout: fn(&mut Client),
+}
+
+/// What a blocked client waits for; lives in `Client::blocked`.
+pub struct BlockState {
+    pub db: usize,
+    pub keys: Vec<Bytes>,
+    /// Absolute deadline in ms, 0 = forever.
+    pub deadline_ms: i64,
+    /// The command to run again when a key is ready.
+    pub argv: Vec<Bytes>,
+    pub kind: &'static Kind,
+    /// Set by `block` when a re-run found nothing (stay blocked).
+    rearmed: bool,
+}
+
+/// One waiting client: slab slot and client id.
+type Waiter = (usize, u64);
+
+#[derive(Default)]
+pub struct Blocking {
+    /// db → key → clients waiting on it, oldest first.
+    waiters: HashMap<usize, HashMap<Bytes, VecDeque<Waiter>>>,
+    /// Keys signalled since the last `handle_ready`, in order, no repeats.
+    ready: Vec<(usize, Bytes)>,
+    /// (deadline, client id, slot) of clients with a timeout.
+    timeouts: BTreeSet<(i64, u64, usize)>,
+    /// Clients blocked right now (INFO blocked_clients).
+    pub count: usize,
+    /// Slots of clients unblocked whose pipeline should resume.
+    unblocked: Vec<usize>,
+}
+
+impl Blocking {
+    /// Any key signalled and not yet handled?
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Nearest deadline of a blocked client (absolute ms).
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.timeouts.first().map(|t| t.0)
+    }
+
+    /// Blocked clients with a deadline (INFO clients_in_timeout_table).
+    pub fn timeout_count(&self) -> usize {
+        self.timeouts.len()
+    }
+
+    /// Clients to resume (their remaining input), emptied.
+    pub fn take_unblocked(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.unblocked)
+    }
+}
+
+/// Block `c` on `keys` of its db until `deadline_ms` (0 = forever). Called
+/// by a handler that found nothing to serve. When `c` is already blocked
+/// (its command is being run again), it simply stays blocked.
+pub fn block(
+    srv: &mut Server,
+    c: &mut Client,
+    keys: &[Bytes],
+    deadline_ms: i64,
+    kind: &'static Kind,
+) {
+    if let Some(b) = c.blocked.as_mut() {
+        b.rearmed = true;
+        return;
+    }
+    // Inside MULTI/EXEC a blocking command cannot wait: it times out at
+    // once, as in Redis.
+    if srv.in_exec {
+        (kind.on_timeout)(c);
+        return;
+    }
+    let bl = &mut srv.blocking;
+    let per_db = bl.waiters.entry(c.db).or_default();
+    let mut uniq: Vec<Bytes> = Vec::with_capacity(keys.len());
+    for k in keys {
+        if uniq.contains(k) {
+            continue;
+        }
+        uniq.push(k.clone());
+        per_db
+            .entry(k.clone())
+            .or_default()
+            .push_back((c.token, c.id));
+    }
+    if deadline_ms > 0 {
+        bl.timeouts.insert((deadline_ms, c.id, c.token));
+    }
+    bl.count += 1;
+    c.blocked = Some(Box::new(BlockState {
+        db: c.db,
+        keys: uniq,
+        deadline_ms,
+        argv: Vec::new(),
+        kind,
+        rearmed: false,
+    }));
+}
+
+/// After a write command while clients are blocked: signal every waited
+/// key that now exists, whatever wrote it (RENAME, MOVE, COPY, …), as
+/// Redis's dbAdd does. The handlers decide whether the value can serve.
+pub fn signal_existing(srv: &mut Server) {
+    let now = srv.now_ms;
+    let mut found = Vec::new();
+    for (db, keys) in &srv.blocking.waiters {
+        for k in keys.keys() {
+            if srv.dbs[*db].peek(k, now).is_some() {
+                found.push((*db, k.clone()));
+            }
+        }
+    }
+    for (db, k) in found {
+        if !srv.blocking.ready.contains(&(db, k.clone())) {
+            srv.blocking.ready.push((db, k));
+        }
+    }
+}
+
+/// Note that `key` in `db` may now serve blocked clients.
+pub fn signal_key_ready(srv: &mut Server, db: usize, key: &[u8]) {
+    let bl = &mut srv.blocking;
+    if bl.count == 0 {
+        return;
+    }
+    let Some(per_db) = bl.waiters.get(&db) else {
+        return;
+    };
+    let Some((k, _)) = per_db.get_key_value(key) else {
+        return;
+    };
+    if bl.ready.iter().any(|(d, r)| *d == db && r == key) {
+        return;
+    }
+    bl.ready.push((db, k.clone()));
+}
+
+/// Forget `c`'s waits (it is being unblocked or freed).
+fn detach(srv: &mut Server, c: &mut Client) -> Option<Box<BlockState>> {
+    let b = c.blocked.take()?;
+    let bl = &mut srv.blocking;
+    if let Some(per_db) = bl.waiters.get_mut(&b.db) {
+        for k in &b.keys {
+            if let Some(q) = per_db.get_mut(k) {
+                q.retain(|w| w.1 != c.id);
+                if q.is_empty() {
+                    per_db.remove(k);
+                }
+            }
+        }
+        if per_db.is_empty() {
+            bl.waiters.remove(&b.db);
+        }
+    }
+    if b.deadline_ms > 0 {
+        bl.timeouts.remove(&(b.deadline_ms, c.id, c.token));
+    }
+    bl.count -= 1;
+    Some(b)
+}
+
+/// Unblock `c` (already replied to) and queue its pipeline to resume.
+fn unblock(srv: &mut Server, c: &mut Client) {
+    if detach(srv, c).is_some() {
+        srv.blocking.unblocked.push(c.token);
+    }
+}
+
+/// A client is being freed: drop it from every wait.
+pub fn remove_client(srv: &mut Server, c: &mut Client) {
+    detach(srv, c);
+}
+
+/// Serve the clients blocked on keys signalled ready, FIFO per key, until
+/// no key is left ready.
+pub fn handle_ready(srv: &mut Server) {
+    while !srv.blocking.ready.is_empty() {
+        let ready = std::mem::take(&mut srv.blocking.ready);
+        for (db, key) in ready {
+            let queue: Vec<Waiter> = match srv.blocking.waiters.get(&db).and_then(|m| m.get(&key)) {
+                Some(q) => q.iter().copied().collect(),
+                None => continue,
+            };
+            for (slot, id) in queue {
+                let Some(value_ready) = srv.dbs[db]
+                    .peek(&key, srv.now_ms)
+                    .map(|o| |k: &Kind| (k.ready)(&o.v))
+                else {
+                    break;
+                };
+                let Some(Some(c)) = srv.clients.get(slot) else {
+                    continue;
+                };
+                if c.id != id || !c.blocked.as_ref().is_some_and(|b| value_ready(b.kind)) {
+                    continue;
+                }
+                let Some(Some(mut c)) = srv.clients.get_mut(slot).map(|s| s.take()) else {
+                    continue;
+                };
+                rerun(srv, &mut c);
+                srv.put_back(c, true);
+            }
+        }
+    }
+}
+
+/// Run a blocked client's command again; unblock it unless it re-armed.
+fn rerun(srv: &mut Server, c: &mut Client) {
+    let Some(b) = c.blocked.as_mut() else { return };
+    b.rearmed = false;
+    let argv = std::mem::take(&mut b.argv);
+    let Some(cmd) = srv.table.lookup(&argv).ok() else {
+        return;
+    };
+    let errors_before = c.reply.errors;
+    (cmd.handler)(srv, c, &argv);
+    if c.reply.errors > errors_before {
+        srv.count_error(&c.reply.last_error_code.clone());
+    }
+    match c.blocked.as_mut() {
+        Some(b) if b.rearmed => b.argv = argv,
+        Some(_) => unblock(srv, c),
+        None => {}
+    }
+}
+
+/// Answer and unblock every client whose deadline has passed.
+pub fn handle_timeouts(srv: &mut Server, now_ms: i64) {
+    while let Some(&(deadline, id, slot)) = srv.blocking.timeouts.first() {
+        if deadline > now_ms {
+            break;
+        }
+        srv.blocking.timeouts.pop_first();
+        let Some(Some(mut c)) = srv.clients.get_mut(slot).map(|s| s.take()) else {
+            continue;
+        };
+        if c.id == id
+            && let Some(b) = c.blocked.as_ref()
+        {
+            (b.kind.on_timeout)(&mut c);
+            unblock(srv, &mut c);
+        }
+        srv.put_back(c, true);
+    }
+}
+
+/// CLIENT UNBLOCK: unblock client `id` with its timeout reply, or with an
+/// UNBLOCKED error. False if no such blocked client.
+pub fn client_unblock(srv: &mut Server, id: u64, error: bool) -> bool {
+    let Some(slot) = srv
+        .clients
+        .iter()
+        .find(|(_, s)| {
+            s.as_ref()
+                .is_some_and(|c| c.id == id && c.blocked.is_some())
+        })
+        .map(|(k, _)| k)
+    else {
+        return false;
+    };
+    let Some(mut c) = srv.clients[slot].take() else {
+        return false;
+    };
+    if error {
+        c.reply
+            .err_code("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        srv.count_error("UNBLOCKED");
+    } else if let Some(b) = c.blocked.as_ref() {
+        (b.kind.on_timeout)(&mut c);
+    }
+    unblock(srv, &mut c);
+    srv.put_back(c, true);
+    true
+}
+
+/// Record the command to run again for a client that just blocked.
+pub fn keep_argv(c: &mut Client, argv: Vec<Bytes>) {
+    if let Some(b) = c.blocked.as_mut()
+        && b.argv.is_empty()
+    {
+        b.argv = argv;
+    }
+}
