@@ -249,3 +249,32 @@ fn hash_and_set_events() {
     steps.push((0, "PING", "+PONG\r\n"));
     scenario(&steps);
 }
+
+#[test]
+fn list_events() {
+    let mut steps = vec![
+        (0, "CONFIG SET notify-keyspace-events KEAn", "+OK\r\n"),
+        (1, "PSUBSCRIBE *", ""),
+    ];
+    for cmd in [
+        "LPUSH l a b",
+        "RPUSH l c",
+        "LPOP l",
+        "RPOP l 1",
+        "LSET l 0 z",
+        "LINSERT l BEFORE z y",
+        "LREM l 0 y",
+        "LREM l 0 nosuch",
+        "LTRIM l 0 0",
+        "LMOVE l m LEFT RIGHT",
+        "RPUSH q 1 2",
+        "BLPOP q 0",
+        "RPOPLPUSH q q2",
+        "LPUSHX nosuch a",
+    ] {
+        steps.push((0, cmd, ""));
+    }
+    steps.extend(reads(40));
+    steps.push((0, "PING", "+PONG\r\n"));
+    scenario(&steps);
+}

@@ -21,6 +21,7 @@ use super::{Handler, NO_SUCH_KEY, NOT_INTEGER, SYNTAX_ERR, WRONGTYPE, is};
 use crate::blocking;
 use crate::encoding::listpack::LpValue;
 use crate::net::Client;
+use crate::notify;
 use crate::server::Server;
 use crate::types::Value;
 use crate::types::list::{End, List, range_bounds};
@@ -90,11 +91,30 @@ fn list_mut<'a>(srv: &'a mut Server, c: &Client, key: &[u8]) -> &'a mut List {
     }
 }
 
-/// Delete `key` if its list is empty.
-fn drop_if_empty(srv: &mut Server, c: &Client, key: &[u8]) {
+/// Delete `key` if its list is empty (with the `del` event).
+fn drop_if_empty(srv: &mut Server, c: &mut Client, key: &[u8]) {
     if list_mut(srv, c, key).is_empty() {
         srv.dbs[c.db].delete(key);
+        srv.notify(c, notify::GENERIC, "del", key, c.db);
     }
+}
+
+/// After a write to the list at `key`: WATCH invalidation and the `new`
+/// (created) and `event` notifications, in Redis's order.
+fn touched(srv: &mut Server, c: &mut Client, key: &[u8], event: &str, created: bool) {
+    srv.signal_modified_key(c.db, key);
+    if created {
+        srv.notify(c, notify::NEW, "new", key, c.db);
+    }
+    srv.notify(c, notify::LIST, event, key, c.db);
+}
+
+fn pop_event(end: End) -> &'static str {
+    if end == End::Head { "lpop" } else { "rpop" }
+}
+
+fn push_event(end: End) -> &'static str {
+    if end == End::Head { "lpush" } else { "rpush" }
 }
 
 fn parse_end(arg: &[u8]) -> Option<End> {
@@ -166,15 +186,15 @@ static LIST_WAIT: blocking::Kind = blocking::Kind {
 
 fn push_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], end: End, xx: bool) {
     let key = &argv[1];
-    match probe(srv, c, key, false) {
+    let created = match probe(srv, c, key, false) {
         Found::WrongType => return c.reply.err_code(WRONGTYPE),
         Found::Missing if xx => return c.reply.int(0),
         Found::Missing => {
             let now = srv.now_ms;
-            srv.dbs[c.db].set(key, Value::List(Box::default()), false, now);
+            srv.dbs[c.db].set(key, Value::List(Box::default()), false, now)
         }
-        Found::List => {}
-    }
+        Found::List => false,
+    };
     let fill = fill(srv);
     let l = list_mut(srv, c, key);
     for v in &argv[2..] {
@@ -182,7 +202,7 @@ fn push_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], end: End, xx: 
     }
     let len = l.len();
     srv.dirty += (argv.len() - 2) as u64;
-    srv.signal_modified_key(c.db, &argv[1]);
+    touched(srv, c, key, push_event(end), created);
     c.reply.int(len as i64);
     blocking::signal_key_ready(srv, c.db, key);
 }
@@ -218,7 +238,7 @@ fn pop_range_reply(srv: &mut Server, c: &mut Client, key: &[u8], end: End, count
     }
     l.delete_from(end, n);
     srv.dirty += n as u64;
-    srv.signal_modified_key(c.db, key);
+    touched(srv, c, key, pop_event(end), false);
     drop_if_empty(srv, c, key);
 }
 
@@ -249,10 +269,10 @@ fn pop_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], end: End) {
         Some(n) => pop_range_reply(srv, c, key, end, n),
         None => {
             let v = list_mut(srv, c, key).pop(end).expect("non-empty list");
-            c.reply.bulk(&v);
             srv.dirty += 1;
-            srv.signal_modified_key(c.db, key);
+            touched(srv, c, key, pop_event(end), false);
             drop_if_empty(srv, c, key);
+            c.reply.bulk(&v);
         }
     }
 }
@@ -333,7 +353,7 @@ fn lset(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             let fill = fill(srv);
             if list_mut(srv, c, &argv[1]).set(index, &argv[3], fill) {
                 srv.dirty += 1;
-                srv.signal_modified_key(c.db, &argv[1]);
+                touched(srv, c, &argv[1], "lset", false);
                 c.reply.ok();
             } else {
                 c.reply.err("index out of range");
@@ -359,7 +379,7 @@ fn linsert(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             if l.insert(&argv[3], &argv[4], after, fill) {
                 let n = l.len();
                 srv.dirty += 1;
-                srv.signal_modified_key(c.db, &argv[1]);
+                touched(srv, c, &argv[1], "linsert", false);
                 c.reply.int(n as i64);
             } else {
                 c.reply.int(-1);
@@ -378,7 +398,9 @@ fn lrem(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         Found::List => {
             let n = list_mut(srv, c, &argv[1]).remove(&argv[3], count);
             srv.dirty += n as u64;
-            srv.signal_modified_key(c.db, &argv[1]);
+            if n > 0 {
+                touched(srv, c, &argv[1], "lrem", false);
+            }
             drop_if_empty(srv, c, &argv[1]);
             c.reply.int(n as i64);
         }
@@ -400,7 +422,7 @@ fn ltrim(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             let before = l.len();
             l.trim(start, end);
             srv.dirty += (before - l.len()) as u64;
-            srv.signal_modified_key(c.db, &argv[1]);
+            touched(srv, c, &argv[1], "ltrim", false);
             drop_if_empty(srv, c, &argv[1]);
             c.reply.ok();
         }
@@ -519,17 +541,18 @@ fn move_from_list(srv: &mut Server, c: &mut Client, src: &Bytes, dst: &Bytes, fr
         Found::WrongType => return c.reply.err_code(WRONGTYPE),
         Found::Missing | Found::List => {}
     }
+    // Redis's order: pop, push (creating the destination), then the
+    // destination's events, the source's, and its deletion if emptied.
     let v = list_mut(srv, c, src).pop(from).expect("non-empty list");
-    drop_if_empty(srv, c, src);
     let now = srv.now_ms;
-    if srv.dbs[c.db].peek(dst, now).is_none() {
-        srv.dbs[c.db].set(dst, Value::List(Box::default()), false, now);
-    }
+    let created = srv.dbs[c.db].peek(dst, now).is_none()
+        && srv.dbs[c.db].set(dst, Value::List(Box::default()), false, now);
     let fill = fill(srv);
     list_mut(srv, c, dst).push(&v, to, fill);
     srv.dirty += 1;
-    srv.signal_modified_key(c.db, src);
-    srv.signal_modified_key(c.db, dst);
+    touched(srv, c, dst, push_event(to), created);
+    touched(srv, c, src, pop_event(from), false);
+    drop_if_empty(srv, c, src);
     c.reply.bulk(&v);
     blocking::signal_key_ready(srv, c.db, dst);
 }
@@ -665,7 +688,7 @@ fn bpop_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], end: End) {
                 c.reply.bulk(key);
                 c.reply.bulk(&v);
                 srv.dirty += 1;
-                srv.signal_modified_key(c.db, key);
+                touched(srv, c, key, pop_event(end), false);
                 drop_if_empty(srv, c, key);
                 return;
             }
