@@ -55,7 +55,14 @@ impl Server {
             let start = Instant::now();
             while start.elapsed() < Duration::from_secs(5) {
                 if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return s;
+                    // Make sure the listener is ours: another test may have
+                    // been handed the same free port, and then our server
+                    // exits with "address in use".
+                    std::thread::sleep(Duration::from_millis(30));
+                    if let Ok(None) = s.child.try_wait() {
+                        return s;
+                    }
+                    break;
                 }
                 if let Ok(Some(_)) = s.child.try_wait() {
                     break;
