@@ -208,6 +208,36 @@ fn keys(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     c.reply.end_deferred_array(at, n);
 }
 
+/// The `[MATCH pattern] [COUNT count]` options of HSCAN, SSCAN and ZSCAN,
+/// from `argv[from..]`: (count, pattern; `None` for a lone `*`). Answers
+/// Redis's error and returns `None` on bad input.
+pub(crate) fn parse_scan_opts<'a>(
+    c: &mut Client,
+    argv: &'a [Bytes],
+    from: usize,
+) -> Option<(i64, Option<&'a [u8]>)> {
+    let mut count: i64 = 10;
+    let mut pattern: Option<&[u8]> = None;
+    let mut i = from;
+    while i < argv.len() {
+        let has_value = i + 1 < argv.len();
+        if is(&argv[i], "count") && has_value {
+            count = super::arg_i64(c, &argv[i + 1])?;
+            if count < 1 {
+                c.reply.err(SYNTAX_ERR);
+                return None;
+            }
+        } else if is(&argv[i], "match") && has_value {
+            pattern = Some(&argv[i + 1][..]).filter(|p| *p != b"*");
+        } else {
+            c.reply.err(SYNTAX_ERR);
+            return None;
+        }
+        i += 2;
+    }
+    Some((count, pattern))
+}
+
 /// A SCAN cursor, read as C's strtoul (what Redis uses): an optional sign
 /// (a negative number wraps around), digits, nothing after them; no
 /// leading space; out of range is an error. The text ends at a NUL byte,

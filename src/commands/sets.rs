@@ -697,26 +697,9 @@ fn sscan(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
         Ok(Some(s)) => s,
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let has_value = i + 1 < argv.len();
-        if is(&argv[i], "count") && has_value {
-            let Some(n) = parse_i64(&argv[i + 1]) else {
-                return c.reply.err(NOT_INTEGER);
-            };
-            if n < 1 {
-                return c.reply.err(SYNTAX_ERR);
-            }
-            count = n;
-        } else if is(&argv[i], "match") && has_value {
-            pattern = Some(&argv[i + 1][..]).filter(|p| *p != b"*");
-        } else {
-            return c.reply.err(SYNTAX_ERR);
-        }
-        i += 2;
-    }
+    let Some((count, pattern)) = super::keys::parse_scan_opts(c, argv, 3) else {
+        return;
+    };
 
     let mut found: Vec<Vec<u8>> = Vec::new();
     match s {

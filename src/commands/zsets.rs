@@ -1418,28 +1418,9 @@ fn zscan(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let Some(z) = read_or_reply(&mut srv.dbs[c.db], c, &argv[1], now, empty) else {
         return;
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let has_value = i + 1 < argv.len();
-        if is(&argv[i], "count") && has_value {
-            let Some(n) = super::arg_i64(c, &argv[i + 1]) else {
-                return;
-            };
-            if n < 1 {
-                c.reply.err(SYNTAX_ERR);
-                return;
-            }
-            count = n;
-        } else if is(&argv[i], "match") && has_value {
-            pattern = Some(&argv[i + 1][..]).filter(|p| *p != b"*");
-        } else {
-            c.reply.err(SYNTAX_ERR);
-            return;
-        }
-        i += 2;
-    }
+    let Some((count, pattern)) = super::keys::parse_scan_opts(c, argv, 3) else {
+        return;
+    };
     let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
     match z {
         ZSet::Listpack(_) => {
