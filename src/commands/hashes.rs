@@ -16,7 +16,7 @@
 
 use bytes::Bytes;
 
-use super::{Handler, NOT_FLOAT, NOT_INTEGER, SYNTAX_ERR, WRONGTYPE, is};
+use super::{Handler, NOT_FLOAT, NOT_INTEGER, WRONGTYPE};
 use crate::db::Db;
 use crate::encoding::listpack::LpValue;
 use crate::net::Client;
@@ -426,27 +426,9 @@ fn hrandfield(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
         return;
     }
-    let Some(l) = num::parse_i64(&argv[2]) else {
-        c.reply.err(NOT_INTEGER);
+    let Some((l, withvalues)) = super::arg_random_count(c, argv, "withvalues") else {
         return;
     };
-    if l == i64::MIN {
-        c.reply.err(&format!(
-            "value is out of range, value must between {} and {}",
-            -i64::MAX,
-            i64::MAX
-        ));
-        return;
-    }
-    if argv.len() > 4 || (argv.len() == 4 && !is(&argv[3], "withvalues")) {
-        c.reply.err(SYNTAX_ERR);
-        return;
-    }
-    let withvalues = argv.len() == 4;
-    if withvalues && !(-i64::MAX / 2..=i64::MAX / 2).contains(&l) {
-        c.reply.err("value is out of range");
-        return;
-    }
     let Some(h) = read_or_reply(&mut srv.dbs[c.db], c, &argv[1], now, |c| {
         c.reply.array_len(0)
     }) else {

@@ -85,6 +85,34 @@ pub fn arg_int(c: &mut Client, b: &[u8], msg: Option<&str>) -> Option<i64> {
     None
 }
 
+/// The `count [WITHVALUES|WITHSCORES]` arguments of HRANDFIELD and
+/// ZRANDMEMBER (`argv[2..]`): the signed count and whether the flag was
+/// given, with Redis's range and syntax errors.
+pub fn arg_random_count(c: &mut Client, argv: &[Bytes], flag: &str) -> Option<(i64, bool)> {
+    let Some(l) = crate::util::num::parse_i64(&argv[2]) else {
+        c.reply.err(NOT_INTEGER);
+        return None;
+    };
+    if l == i64::MIN {
+        c.reply.err(&format!(
+            "value is out of range, value must between {} and {}",
+            -i64::MAX,
+            i64::MAX
+        ));
+        return None;
+    }
+    if argv.len() > 4 || (argv.len() == 4 && !is(&argv[3], flag)) {
+        c.reply.err(SYNTAX_ERR);
+        return None;
+    }
+    let with = argv.len() == 4;
+    if with && !(-i64::MAX / 2..=i64::MAX / 2).contains(&l) {
+        c.reply.err("value is out of range");
+        return None;
+    }
+    Some((l, with))
+}
+
 /// Parse a float argument (strtod rules), answering Redis's error otherwise.
 pub fn arg_f64(c: &mut Client, b: &[u8]) -> Option<f64> {
     match crate::util::num::parse_f64(b) {

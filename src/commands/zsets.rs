@@ -20,7 +20,7 @@
 
 use bytes::Bytes;
 
-use super::{Handler, NOT_FLOAT, NOT_INTEGER, SYNTAX_ERR, WRONGTYPE, is};
+use super::{Handler, NOT_FLOAT, SYNTAX_ERR, WRONGTYPE, is};
 use crate::db::Db;
 use crate::net::Client;
 use crate::notify;
@@ -1053,27 +1053,9 @@ fn zrandmember(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
         return;
     }
-    let Some(l) = num::parse_i64(&argv[2]) else {
-        c.reply.err(NOT_INTEGER);
+    let Some((l, withscores)) = super::arg_random_count(c, argv, "withscores") else {
         return;
     };
-    if l == i64::MIN {
-        c.reply.err(&format!(
-            "value is out of range, value must between {} and {}",
-            -i64::MAX,
-            i64::MAX
-        ));
-        return;
-    }
-    if argv.len() > 4 || (argv.len() == 4 && !is(&argv[3], "withscores")) {
-        c.reply.err(SYNTAX_ERR);
-        return;
-    }
-    let withscores = argv.len() == 4;
-    if withscores && !(-i64::MAX / 2..=i64::MAX / 2).contains(&l) {
-        c.reply.err("value is out of range");
-        return;
-    }
     let Some(z) = read_or_reply(&mut srv.dbs[c.db], c, &argv[1], now, |c| {
         c.reply.array_len(0)
     }) else {
