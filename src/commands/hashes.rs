@@ -79,7 +79,7 @@ fn hash_for_write<'a>(
         Some(true) => false,
         None => db.set(key, Value::Hash(Box::default()), false, now),
     };
-    match &mut db.keys.get_mut(key)?.v {
+    match &mut db.get_mut(key)?.v {
         Value::Hash(h) => Some((h, created)),
         _ => None,
     }

@@ -85,7 +85,7 @@ fn probe(srv: &mut Server, c: &Client, key: &[u8], read: bool) -> Found {
 
 /// The list at `key` (after `probe` said it is one).
 fn list_mut<'a>(srv: &'a mut Server, c: &Client, key: &[u8]) -> &'a mut List {
-    match &mut srv.dbs[c.db].keys.get_mut(key).expect("probed").v {
+    match &mut srv.dbs[c.db].get_mut(key).expect("probed").v {
         Value::List(l) => l,
         _ => unreachable!("probed as a list"),
     }

@@ -114,7 +114,7 @@ fn read_set<'a>(
 
 /// The set at a key known to hold one.
 fn set_mut<'a>(db: &'a mut Db, key: &[u8]) -> &'a mut Set {
-    match db.keys.get_mut(key) {
+    match db.get_mut(key) {
         Some(Obj {
             v: Value::Set(s), ..
         }) => s,
@@ -401,7 +401,7 @@ fn spop_count(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         for m in s.iter() {
             reply_member(c, m);
         }
-        if let Some(Obj { v, .. }) = db.keys.get_mut(key) {
+        if let Some(Obj { v, .. }) = db.get_mut(key) {
             *v = Value::Set(Box::new(kept.expect("remaining > 0")));
         }
     }

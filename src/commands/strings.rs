@@ -596,7 +596,7 @@ fn setrange(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     };
     let db = &mut srv.dbs[c.db];
     let len = if exists {
-        let o = db.keys.get_mut(&key[..]).expect("looked up above");
+        let o = db.get_mut(&key[..]).expect("looked up above");
         let v = write(take_bytes(&mut o.v));
         let len = v.len();
         o.set_value(Value::Str(SmallBytes::from_vec(v)), true);
@@ -713,7 +713,7 @@ fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     // The reply goes after the events (a RESP3 client may be subscribed).
     let reply = sum.clone();
     let v = Value::Str(SmallBytes::from_vec(sum));
-    let created = match db.keys.get_mut(&key[..]) {
+    let created = match db.get_mut(&key[..]) {
         Some(o) => {
             o.set_value(v, false);
             false
