@@ -17,6 +17,7 @@ pub mod log;
 pub mod multi;
 pub mod net;
 pub mod notify;
+pub mod persistence;
 pub mod pubsub;
 pub mod resp;
 pub mod server;

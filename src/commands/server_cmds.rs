@@ -36,6 +36,8 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("config|set", config_set),
     ("config|resetstat", config_resetstat),
     ("config|help", config_help),
+    ("save", save),
+    ("lastsave", lastsave),
 ];
 
 pub const DEBUG_NOT_ALLOWED: &str = "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
@@ -1152,6 +1154,22 @@ fn debug_protocol(c: &mut Client, kind: &[u8]) {
         "verbatim" => r.verbatim(b"This is a verbatim\nstring", "txt"),
         _ => r.err("Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"),
     }
+}
+
+// ---------------------------------------------------------------------------
+// SAVE, LASTSAVE
+
+/// SAVE: write the dataset to `dbfilename` in the foreground.
+fn save(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    if crate::persistence::rdb_save(srv) {
+        c.reply.ok();
+    } else {
+        c.reply.err_code("ERR");
+    }
+}
+
+fn lastsave(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    c.reply.int(srv.lastsave);
 }
 
 // ---------------------------------------------------------------------------
