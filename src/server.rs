@@ -158,6 +158,10 @@ pub struct Server {
     pub in_exec: bool,
     /// Clients blocked on keys (BLPOP & co), `blocking.rs`.
     pub blocking: crate::blocking::Blocking,
+    /// Background saves (`persistence/background.rs`).
+    pub rdb: crate::persistence::background::RdbState,
+    /// SHUTDOWN already did the final save (or was told not to).
+    pub final_save_done: bool,
 }
 
 fn random_hex(n: usize) -> String {
@@ -211,6 +215,8 @@ impl Server {
             pubsub: Default::default(),
             in_exec: false,
             blocking: Default::default(),
+            rdb: Default::default(),
+            final_save_done: false,
             cfg,
         })
     }
@@ -247,7 +253,10 @@ impl Server {
                 self.shutdown_asap = false;
             }
             let now = mono_us();
-            let mut timeout = if !self.pending_reads.is_empty() || self.expire_timed_out {
+            let mut timeout = if !self.pending_reads.is_empty()
+                || self.expire_timed_out
+                || crate::persistence::background::busy(self)
+            {
                 Duration::ZERO
             } else {
                 Duration::from_micros(next_cron.saturating_sub(now))
@@ -592,6 +601,17 @@ impl Server {
             self.reject(c, Some(cmd.id), &msg);
             return;
         }
+        if crate::persistence::background::writes_denied(self)
+            && (cmd.has(flags::WRITE)
+                || cmd.name == "ping"
+                || (cmd.name == "exec"
+                    && c.multi
+                        .as_ref()
+                        .is_some_and(|m| m.cmds.iter().any(|(q, _)| q.has(flags::WRITE)))))
+        {
+            self.reject_code(c, Some(cmd.id), crate::persistence::background::MISCONF);
+            return;
+        }
         c.last_cmd = cmd.name.as_str();
         let doomed = c.dirty_exec || c.dirty_cas.get();
         // In MULTI everything but the transaction's own controls is queued.
@@ -716,6 +736,7 @@ impl Server {
         if self.expire_timed_out && self.active_expire_enabled {
             self.active_expire_cycle(1000);
         }
+        crate::persistence::background::step(self);
         let pending = std::mem::take(&mut self.pending_writes);
         for key in pending {
             let Some(slot) = self.clients.get_mut(key) else {
@@ -797,6 +818,7 @@ impl Server {
                 self.free_client(c);
             }
         }
+        crate::persistence::background::cron(self);
         if self.active_expire_enabled {
             // Slow cycle: up to 25% of a cron period.
             let budget = 250_000 / self.cfg.hz.max(1) as u64;
@@ -881,6 +903,14 @@ impl Server {
     /// was refused.
     pub fn prepare_shutdown(&mut self) -> bool {
         log_warning!("User requested shutdown...");
+        if !self.final_save_done
+            && !crate::persistence::background::final_save(self, false, false, false)
+        {
+            log_warning!(
+                "SIGTERM received but errors trying to shut down the server, check the logs for more information"
+            );
+            return false;
+        }
         // Flush what we can to clients, then close.
         self.before_sleep();
         if !self.cfg.unixsocket.is_empty() {

@@ -789,9 +789,15 @@ fn flushall(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         for id in 0..srv.dbs.len() {
             srv.touch_all_watched_in_db(id, None);
         }
+        // As Redis: a background save in progress is abandoned, and with
+        // save points the (empty) dataset is saved at once.
+        crate::persistence::background::abort(srv);
         for db in &mut srv.dbs {
             srv.dirty += db.len() as u64;
             db.clear();
+        }
+        if !crate::persistence::background::save_points(srv).is_empty() {
+            crate::persistence::rdb_save(srv);
         }
         c.reply.ok();
     }
@@ -818,6 +824,9 @@ fn swapdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         std::mem::swap(&mut x.expires, &mut y.expires);
         std::mem::swap(&mut x.avg_ttl, &mut y.avg_ttl);
         std::mem::swap(&mut x.expire_cursor, &mut y.expire_cursor);
+        // A snapshot in progress follows the dicts: their entries are
+        // written under the database they were in when it began.
+        std::mem::swap(&mut x.snap, &mut y.snap);
     }
     srv.dirty += 1;
     c.reply.ok();

@@ -23,9 +23,9 @@ use bytes::Bytes;
 
 use super::{Handler, is, text};
 use crate::config::{self, DIRECTIVES, Directive};
+use crate::log_warning;
 use crate::net::Client;
 use crate::server::{CmdStat, Server};
-use crate::{log_notice, log_warning};
 
 pub const COMMANDS: &[(&str, Handler)] = &[
     ("info", info),
@@ -38,6 +38,7 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("config|help", config_help),
     ("save", save),
     ("lastsave", lastsave),
+    ("bgsave", bgsave),
 ];
 
 pub const DEBUG_NOT_ALLOWED: &str = "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
@@ -435,28 +436,10 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
     }
 
     if sel.want("persistence") {
-        // No RDB or AOF yet: nothing loading, saving or rewriting, ever.
         header(&mut out, "Persistence");
-        for f in [
-            "loading",
-            "async_loading",
-            "current_cow_peak",
-            "current_cow_size",
-            "current_cow_size_age",
-        ] {
-            field!(out, f, "0");
-        }
-        field!(out, "current_fork_perc", "0.00");
-        field!(out, "current_save_keys_processed", "0");
-        field!(out, "current_save_keys_total", "0");
-        field!(out, "rdb_changes_since_last_save", "{}", srv.dirty);
-        field!(out, "rdb_bgsave_in_progress", "0");
-        field!(out, "rdb_last_save_time", "{}", srv.lastsave);
-        field!(out, "rdb_last_bgsave_status", "ok");
-        field!(out, "rdb_last_bgsave_time_sec", "-1");
-        field!(out, "rdb_current_bgsave_time_sec", "-1");
-        field!(out, "rdb_saves", "0");
-        field!(out, "rdb_last_cow_size", "0");
+        field!(out, "loading", "0");
+        field!(out, "async_loading", "0");
+        crate::persistence::background::info_fields(srv, &mut out);
         field!(out, "rdb_last_load_keys_expired", "0");
         field!(out, "rdb_last_load_keys_loaded", "0");
         field!(out, "aof_enabled", "0");
@@ -1161,10 +1144,42 @@ fn debug_protocol(c: &mut Client, kind: &[u8]) {
 
 /// SAVE: write the dataset to `dbfilename` in the foreground.
 fn save(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    if srv.rdb.snapshot.is_some() {
+        c.reply.err("Background save already in progress");
+        return;
+    }
     if crate::persistence::rdb_save(srv) {
         c.reply.ok();
     } else {
         c.reply.err_code("ERR");
+    }
+}
+
+/// BGSAVE [SCHEDULE]: a fork-free snapshot (`persistence/snapshot.rs`).
+fn bgsave(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let schedule = match argv.len() {
+        1 => false,
+        2 if is(&argv[1], "schedule") => true,
+        _ => {
+            c.reply.err(super::SYNTAX_ERR);
+            return;
+        }
+    };
+    if srv.rdb.snapshot.is_some() {
+        if schedule {
+            srv.rdb.scheduled = true;
+            c.reply.simple("Background saving scheduled");
+        } else {
+            c.reply.err("Background save already in progress");
+        }
+    } else if srv.in_exec {
+        srv.rdb.scheduled = true;
+        c.reply.simple("Background saving scheduled");
+    } else {
+        match crate::persistence::background::bgsave(srv) {
+            Ok(()) => c.reply.simple("Background saving started"),
+            Err(_) => c.reply.err_code("ERR"),
+        }
     }
 }
 
@@ -1203,25 +1218,12 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         c.reply.err("No shutdown in progress.");
         return;
     }
-    let save_points = !srv.cfg.get("save").unwrap_or("").is_empty();
-    if save {
-        log_warning!(
-            "Saving the final RDB snapshot before exiting: not possible, RDB persistence is not implemented yet."
-        );
-        if !force {
-            log_warning!("Error trying to save the DB, can't exit.");
-            log_warning!(
-                "Errors trying to shut down the server. Check the logs for more information."
-            );
-            c.reply.err("Errors trying to SHUTDOWN. Check logs.");
-            return;
-        }
-        log_warning!("Error trying to save the DB. Exit anyway.");
-    } else if save_points && !nosave {
-        log_notice!(
-            "Not saving a final RDB snapshot: RDB persistence is not implemented yet, the dataset is not persisted."
-        );
+    if !crate::persistence::background::final_save(srv, save, nosave, force) {
+        log_warning!("Errors trying to shut down the server. Check the logs for more information.");
+        c.reply.err("Errors trying to SHUTDOWN. Check logs.");
+        return;
     }
+    srv.final_save_done = true;
     srv.shutdown_asap = true;
 }
 

@@ -6,7 +6,9 @@
 //! the reader works on a byte slice and builds values without touching the
 //! keyspace until the whole input has proved sound.
 
+pub mod background;
 pub mod rdb;
+pub mod snapshot;
 // LOAD
 // ZL
 

@@ -165,8 +165,7 @@ impl DbSnap {
                     return true;
                 }
                 steps += 1;
-                if *limit == 0 || out.len() >= CHUNK || (steps % 16 == 0 && mono_us() >= deadline)
-                {
+                if *limit == 0 || out.len() >= CHUNK || (steps % 16 == 0 && mono_us() >= deadline) {
                     return false;
                 }
             }
