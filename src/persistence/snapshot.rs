@@ -77,7 +77,7 @@ pub struct DbSnap {
     out: Vec<u8>,
     cursor: u64,
     walked: bool,
-    detached: Vec<Box<Detached>>,
+    detached: Vec<Detached>,
     /// Entries written, and bytes encoded by captures before writes.
     keys_done: u64,
     cow_bytes: u64,
@@ -116,11 +116,11 @@ impl DbSnap {
     /// born after the snapshot began, so it needs no walk.
     pub fn detach(&mut self, keys: Dict<SmallBytes, Obj>, expires: Dict<SmallBytes, i64>) {
         if !self.walked {
-            self.detached.push(Box::new(Detached {
+            self.detached.push(Detached {
                 keys,
                 expires,
                 cursor: self.cursor,
-            }));
+            });
             self.walked = true;
         }
     }
@@ -133,7 +133,7 @@ impl DbSnap {
         expires: &Dict<SmallBytes, i64>,
         deadline: u64,
         limit: &mut u64,
-        drops: &mut Vec<Box<Detached>>,
+        drops: &mut Vec<Detached>,
     ) -> bool {
         let DbSnap {
             epoch,
@@ -165,7 +165,10 @@ impl DbSnap {
                     return true;
                 }
                 steps += 1;
-                if *limit == 0 || out.len() >= CHUNK || (steps % 16 == 0 && mono_us() >= deadline) {
+                if *limit == 0
+                    || out.len() >= CHUNK
+                    || (steps.is_multiple_of(16) && mono_us() >= deadline)
+                {
                     return false;
                 }
             }
@@ -181,7 +184,7 @@ impl DbSnap {
                 keys,
                 expires,
                 cursor,
-            } = &mut **d;
+            } = d;
             if !visit(keys, expires, cursor) {
                 return false;
             }
@@ -428,7 +431,7 @@ impl Snapshot {
         }
         for d in drops {
             // The writer frees them; if it is gone the loop drops them.
-            let _ = self.tx.try_send(Msg::Drop(d));
+            let _ = self.tx.try_send(Msg::Drop(Box::new(d)));
         }
         if all_done {
             rdb::write_eof(&mut self.pending);
