@@ -277,13 +277,13 @@ pub static DIRECTIVES: &[Directive] = &[
     d("cluster-enabled", Kind::Bool, "no", NO, NO),
     d("lua-replicate-commands", Kind::Bool, "yes", YES, NO),
     // persistence
-    d("save", Kind::Words, "3600 1 300 100 60 10000", YES, NO),
-    d("stop-writes-on-bgsave-error", Kind::Bool, "yes", YES, NO),
-    d("rdbcompression", Kind::Bool, "yes", YES, NO),
-    d("rdbchecksum", Kind::Bool, "yes", NO, NO),
-    d("dbfilename", Kind::Str, "dump.rdb", YES, NO),
+    d("save", Kind::Words, "3600 1 300 100 60 10000", YES, YES),
+    d("stop-writes-on-bgsave-error", Kind::Bool, "yes", YES, YES),
+    d("rdbcompression", Kind::Bool, "yes", YES, YES),
+    d("rdbchecksum", Kind::Bool, "yes", NO, YES),
+    d("dbfilename", Kind::Str, "dump.rdb", YES, YES),
     d("rdb-del-sync-files", Kind::Bool, "no", YES, NO),
-    d("rdb-save-incremental-fsync", Kind::Bool, "yes", YES, NO),
+    d("rdb-save-incremental-fsync", Kind::Bool, "yes", YES, YES),
     d(
         "sanitize-dump-payload",
         Kind::Enum(&["no", "yes", "clients"]),
@@ -653,7 +653,7 @@ pub static DIRECTIVES: &[Directive] = &[
         YES,
         NO,
     ),
-    da("rdb-key-save-delay", &[], I32, "0", YES, NO),
+    da("rdb-key-save-delay", &[], I32, "0", YES, YES),
     da("key-load-delay", &[], I32, "0", YES, NO),
     da("watchdog-period", &[], U32, "0", YES, NO),
     da("shutdown-timeout", &[], U32, "10", YES, NO),
@@ -852,6 +852,7 @@ pub fn parse_memory(s: &str) -> Option<i64> {
 pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
     match d.kind {
         Kind::Words if d.name == "replicaof" => return validate_replicaof(args),
+        Kind::Words if d.name == "save" => return validate_save(args),
         Kind::Words => return Ok(args.join(" ")),
         Kind::Flags(opts) => {
             let words: Vec<String> = args
@@ -924,6 +925,20 @@ pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
         }
         Kind::Str | Kind::Words | Kind::Flags(_) => Ok(v.clone()),
     }
+}
+
+/// `save <seconds> <changes> [<seconds> <changes> …]` or `save ""`:
+/// seconds ≥ 1, changes ≥ 0, as Redis checks them.
+fn validate_save(args: &[String]) -> Result<String, String> {
+    let words: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
+    let ok = words.len() % 2 == 0
+        && words.iter().enumerate().all(|(i, w)| {
+            crate::util::num::parse_i64(w.as_bytes()).is_some_and(|n| n >= i64::from(i % 2 == 0))
+        });
+    if !ok {
+        return Err("Invalid save parameters".into());
+    }
+    Ok(words.join(" "))
 }
 
 /// `replicaof <host> <port>` or `replicaof no one`.
