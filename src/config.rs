@@ -931,7 +931,7 @@ pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
 /// seconds ≥ 1, changes ≥ 0, as Redis checks them.
 fn validate_save(args: &[String]) -> Result<String, String> {
     let words: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
-    let ok = words.len() % 2 == 0
+    let ok = words.len().is_multiple_of(2)
         && words.iter().enumerate().all(|(i, w)| {
             crate::util::num::parse_i64(w.as_bytes()).is_some_and(|n| n >= i64::from(i % 2 == 0))
         });
