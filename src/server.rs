@@ -132,6 +132,9 @@ pub struct Server {
     /// The last active expire cycle stopped at its time limit.
     expire_timed_out: bool,
     pub shutdown_asap: bool,
+    /// SHUTDOWN already settled the final save (done or refused by NOSAVE);
+    /// a signalled shutdown saves in `prepare_shutdown` when `save` is set.
+    pub shutdown_save_settled: bool,
     pub exit_code: i32,
     /// Epoch the DEBUG command family may use to change behaviour.
     pub cron_loops: u64,
@@ -197,6 +200,7 @@ impl Server {
             active_expire_enabled: true,
             expire_timed_out: false,
             shutdown_asap: false,
+            shutdown_save_settled: false,
             exit_code: 0,
             cron_loops: 0,
             executable: std::env::current_exe()
@@ -881,6 +885,14 @@ impl Server {
     /// was refused.
     pub fn prepare_shutdown(&mut self) -> bool {
         log_warning!("User requested shutdown...");
+        if !self.shutdown_save_settled && !self.cfg.get("save").unwrap_or("").is_empty() {
+            log_notice!("Saving the final RDB snapshot before exiting.");
+            if !crate::persistence::rdb_save(self) {
+                log_warning!("Error trying to save the DB, can't exit.");
+                self.shutdown_save_settled = false;
+                return false;
+            }
+        }
         // Flush what we can to clients, then close.
         self.before_sleep();
         if !self.cfg.unixsocket.is_empty() {
