@@ -11,11 +11,10 @@
 //! subcommands that make sense here and is gated by `enable-debug-command`
 //! in `Server::execute`, like Redis's protected commands.
 //!
-//! SHUTDOWN and snapshots: RDB persistence does not exist yet, so no final
-//! snapshot can be written. A plain SHUTDOWN (even with `save` points
-//! configured) exits after logging that no snapshot was taken; an explicit
-//! `SHUTDOWN SAVE` is refused as a failed save is in Redis ("Errors trying to
-//! SHUTDOWN. Check logs."), unless FORCE is given.
+//! SHUTDOWN saves a final snapshot in the foreground when `save` points are
+//! configured or SAVE is given (not with NOSAVE); a failed save refuses the
+//! shutdown ("Errors trying to SHUTDOWN. Check logs.") unless FORCE is given.
+//! SAVE, LASTSAVE and DEBUG RELOAD use `crate::persistence`.
 
 use std::fmt::Write as _;
 
@@ -938,35 +937,6 @@ fn strtod_prefix(b: &[u8]) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// The length RDB would use for a string value: integer encodings for
-/// small numbers, else a length prefix and the bytes. Compression is not
-/// counted (no RDB writer yet).
-fn rdb_string_len(v: &crate::types::Value) -> usize {
-    let b = v.string_bytes();
-    if b.len() <= 11
-        && let Some(n) = crate::util::num::parse_i64(&b)
-    {
-        if (-128..=127).contains(&n) {
-            return 2;
-        } else if (-32768..=32767).contains(&n) {
-            return 3;
-        } else if (i32::MIN as i64..=i32::MAX as i64).contains(&n) {
-            return 5;
-        }
-    }
-    let len = b.len();
-    let prefix = if len < 64 {
-        1
-    } else if len < 16384 {
-        2
-    } else if len <= u32::MAX as usize {
-        5
-    } else {
-        9
-    };
-    prefix + len
-}
-
 fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let sub = text(&argv[1]).to_ascii_lowercase();
     let argc = argv.len();
@@ -999,6 +969,7 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             c.reply.raw(&e);
         }
         ("object", 3) => debug_object(srv, c, &argv[2]),
+        ("reload", _) => debug_reload(srv, c, argv),
         ("populate", 3..=5) => debug_populate(srv, c, argv),
         ("protocol", 3) => debug_protocol(c, &argv[2]),
         _ => c.reply.err(&format!(
@@ -1006,6 +977,37 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)])
         )),
     }
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the dataset, load
+/// the file back (the load is parsed whole before anything is replaced).
+fn debug_reload(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for a in &argv[2..] {
+        if is(a, "merge") {
+            merge = true;
+        } else if is(a, "noflush") {
+            flush = false;
+        } else if is(a, "nosave") {
+            save = false;
+        } else {
+            c.reply
+                .err("DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    if save && !crate::persistence::rdb_save(srv) {
+        c.reply.err_code("ERR");
+        return;
+    }
+    if let Err(e) = crate::persistence::reload(srv, flush, merge) {
+        log_warning!("{e}");
+        c.reply
+            .err("Error trying to load the RDB dump, check server logs.");
+        return;
+    }
+    log_warning!("DB reloaded by DEBUG RELOAD");
+    c.reply.ok();
 }
 
 /// DEBUG OBJECT key: Redis's line, for the fields that mean something here.
@@ -1031,7 +1033,7 @@ fn debug_object(srv: &mut Server, c: &mut Client, key: &[u8]) {
         o as *const _,
         refcount,
         o.encoding(),
-        rdb_string_len(&o.v),
+        crate::persistence::rdb::serialized_len(&o.v, srv.cfg.get("rdbcompression") != Some("no")),
         o.clock(),
         crate::db::idle_seconds(o.clock(), now)
     );
@@ -1251,15 +1253,6 @@ mod tests {
         assert_eq!(strtod_prefix(b"0.5"), 0.5);
         assert_eq!(strtod_prefix(b"abc"), 0.0);
         assert_eq!(strtod_prefix(b"1.5s"), 1.5);
-    }
-
-    #[test]
-    fn rdb_lengths() {
-        use crate::types::Value;
-        assert_eq!(rdb_string_len(&Value::from_bytes(b"123")), 2);
-        assert_eq!(rdb_string_len(&Value::from_bytes(b"1000")), 3);
-        assert_eq!(rdb_string_len(&Value::from_bytes(b"12345678901")), 12);
-        assert_eq!(rdb_string_len(&Value::from_bytes(b"hellox")), 7);
     }
 
     #[test]

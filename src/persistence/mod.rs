@@ -8,9 +8,9 @@
 
 pub mod background;
 pub mod rdb;
+pub mod rdb_load;
 pub mod snapshot;
-// LOAD
-// ZL
+pub mod ziplist;
 
 /// RDB format version we write (Redis 7.0).
 pub const RDB_VERSION: u16 = 10;
@@ -83,4 +83,118 @@ pub fn rdb_save(server: &mut crate::server::Server) -> bool {
             false
         }
     }
+}
+
+/// Read and parse `path` into fresh databases, logging as Redis's rdbLoad
+/// does. `Ok(None)`: there is no file.
+fn read_rdb(
+    server: &crate::server::Server,
+    path: &std::path::Path,
+) -> Result<Option<(Vec<crate::db::Db>, rdb_load::FileInfo)>, String> {
+    let buf = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(format!(
+                "Fatal error loading the DB: {}. Exiting.",
+                crate::net::listener::strip_os_error(&e)
+            ));
+        }
+    };
+    let opts = rdb_load::LoadOpts::from_server(server);
+    let checksum = server.cfg.get("rdbchecksum") != Some("no");
+    let now = crate::util::time::now_ms();
+    match rdb_load::load_file(&buf, server.dbs.len(), &opts, now, checksum) {
+        Ok((dbs, info)) => {
+            log_aux(&info, now);
+            crate::log_notice!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                info.keys_loaded,
+                info.expired_skipped
+            );
+            Ok(Some((dbs, info)))
+        }
+        Err(rdb_load::LoadError::Corrupt(m)) => Err(format!(
+            "Internal error in RDB reading offset 0, function at rdb.c:0 -> {m}"
+        )),
+        Err(e) => Err(format!("Fatal error loading the DB: {e}. Exiting.")),
+    }
+}
+
+/// The notice lines Redis prints from a file's AUX fields.
+fn log_aux(info: &rdb_load::FileInfo, now_ms: i64) {
+    for (k, v) in &info.aux {
+        let v = String::from_utf8_lossy(v);
+        match k.as_slice() {
+            b"redis-ver" => crate::log_notice!("Loading RDB produced by version {v}"),
+            b"ctime" => {
+                let age = now_ms / 1000 - v.parse::<i64>().unwrap_or(0);
+                crate::log_notice!("RDB age {} seconds", age.max(0));
+            }
+            b"used-mem" => {
+                let mb = v.parse::<f64>().unwrap_or(0.0) / (1024.0 * 1024.0);
+                crate::log_notice!("RDB memory usage when created {mb:.2} Mb");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Load `dbfilename` at start-up. An error is already a log line; the
+/// caller exits with status 1.
+pub fn load_at_start(server: &mut crate::server::Server) -> Result<(), String> {
+    let start = std::time::Instant::now();
+    let path = rdb_path(server);
+    if let Some((dbs, _)) = read_rdb(server, &path)? {
+        server.dbs = dbs;
+        crate::log_notice!(
+            "DB loaded from disk: {:.3} seconds",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// DEBUG RELOAD's load: replace (or, with `merge`, add to) the dataset
+/// from `dbfilename`. Nothing changes unless the whole file is sound.
+pub fn reload(server: &mut crate::server::Server, flush: bool, merge: bool) -> Result<(), String> {
+    // The dicts are about to be replaced wholesale: a snapshot walking them
+    // cannot go on.
+    background::abort(server);
+    let path = rdb_path(server);
+    let loaded = read_rdb(server, &path)?;
+    if flush {
+        for id in 0..server.dbs.len() {
+            server.touch_all_watched_in_db(id, None);
+            server.dbs[id].clear();
+        }
+    }
+    let Some((dbs, _)) = loaded else {
+        return Err(format!("Can't open {}: no such file", path.display()));
+    };
+    for (id, mut db) in dbs.into_iter().enumerate() {
+        if server.dbs[id].is_empty() {
+            std::mem::swap(&mut server.dbs[id].keys, &mut db.keys);
+            std::mem::swap(&mut server.dbs[id].expires, &mut db.expires);
+            continue;
+        }
+        for (k, o) in db.keys.drain() {
+            let exp = db.expires.get(k.as_bytes()).copied();
+            let target = &mut server.dbs[id];
+            if target.keys.contains_key(k.as_bytes()) {
+                if !merge {
+                    return Err(format!(
+                        "Duplicate key '{}' found in RDB file",
+                        String::from_utf8_lossy(&k)
+                    ));
+                }
+                target.remove(k.as_bytes());
+            }
+            target.insert_obj(k.as_bytes(), o);
+            if let Some(e) = exp {
+                target.set_expire(k.as_bytes(), e);
+            }
+        }
+    }
+    Ok(())
 }
