@@ -221,6 +221,8 @@ pub struct Snapshot {
     stream_db: Option<usize>,
     /// Every entry is encoded and `Finish` sent.
     finished: bool,
+    /// Everything is sent but `Finish`, which found the channel full.
+    finish_pending: bool,
     pub start_ms: i64,
     pub start_mono_us: u64,
     /// `dirty` when the snapshot began: what remains after it is saved.
@@ -301,6 +303,7 @@ pub fn start(srv: &mut crate::server::Server, opts: &Start) -> std::io::Result<S
         pending,
         stream_db: None,
         finished: false,
+        finish_pending: false,
         start_ms: crate::util::time::now_ms(),
         start_mono_us: mono_us(),
         dirty_at_start: srv.dirty,
@@ -399,6 +402,12 @@ impl Snapshot {
     }
 
     fn advance(&mut self, dbs: &mut [crate::db::Db]) {
+        if self.finish_pending {
+            if !matches!(self.tx.try_send(Msg::Finish), Err(TrySendError::Full(_))) {
+                self.finished = true;
+            }
+            return;
+        }
         let deadline = mono_us() + SLICE_US;
         let mut limit = if self.key_delay_us > 0 {
             let elapsed = mono_us() - self.start_mono_us;
@@ -452,8 +461,11 @@ impl Snapshot {
             }
         }
         if all_done {
-            self.finished = true;
-            let _ = self.tx.send(Msg::Finish);
+            // Never block the loop on a busy writer: try again next step.
+            match self.tx.try_send(Msg::Finish) {
+                Err(TrySendError::Full(_)) => self.finish_pending = true,
+                _ => self.finished = true,
+            }
         }
     }
 
