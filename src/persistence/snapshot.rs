@@ -151,6 +151,9 @@ impl DbSnap {
          -> bool {
             let mut steps = 0u32;
             loop {
+                if *limit == 0 {
+                    return false;
+                }
                 let mut n = 0u64;
                 *cursor = keys.scan_mut(*cursor, |k, o| {
                     if o.epoch != *epoch {
@@ -411,7 +414,7 @@ impl Snapshot {
         let deadline = mono_us() + SLICE_US;
         let mut limit = if self.key_delay_us > 0 {
             let elapsed = mono_us() - self.start_mono_us;
-            (elapsed / self.key_delay_us as u64).saturating_sub(self.keys_done)
+            (elapsed / self.key_delay_us as u64).saturating_sub(self.progress(dbs).0)
         } else {
             u64::MAX
         };
