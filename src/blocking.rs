@@ -257,10 +257,14 @@ fn rerun(srv: &mut Server, c: &mut Client) {
         return;
     };
     let errors_before = c.reply.errors;
+    let (dirty_before, db) = (srv.dirty, c.db);
     (cmd.handler)(srv, c, &argv);
     if c.reply.errors > errors_before {
         srv.count_error(&c.reply.last_error_code.clone());
     }
+    // The pop propagates in the non-blocking form its handler chose.
+    srv.prop.command_done(db, &argv, srv.dirty > dirty_before);
+    srv.flush_propagation();
     match c.blocked.as_mut() {
         Some(b) if b.rearmed => b.argv = argv,
         Some(_) => unblock(srv, c),

@@ -18,6 +18,7 @@ pub mod multi;
 pub mod net;
 pub mod notify;
 pub mod persistence;
+pub mod propagate;
 pub mod pubsub;
 pub mod resp;
 pub mod server;

@@ -158,6 +158,11 @@ pub struct Server {
     pub in_exec: bool,
     /// Clients blocked on keys (BLPOP & co), `blocking.rs`.
     pub blocking: crate::blocking::Blocking,
+    /// Effects of the running execution unit on their way to the AOF
+    /// (`propagate.rs`).
+    pub prop: crate::propagate::Propagation,
+    /// The append-only file (`persistence/aof.rs`).
+    pub aof: crate::persistence::aof::Aof,
     /// Background saves (`persistence/background.rs`).
     pub rdb: crate::persistence::background::RdbState,
     /// SHUTDOWN already did the final save (or was told not to).
@@ -216,6 +221,8 @@ impl Server {
             in_exec: false,
             blocking: Default::default(),
             rdb: Default::default(),
+            prop: Default::default(),
+            aof: Default::default(),
             final_save_done: false,
             cfg,
         })
@@ -601,7 +608,7 @@ impl Server {
             self.reject(c, Some(cmd.id), &msg);
             return;
         }
-        if crate::persistence::background::writes_denied(self)
+        if let Some(misconf) = crate::persistence::background::writes_denied(self)
             && (cmd.has(flags::WRITE)
                 || cmd.name == "ping"
                 || (cmd.name == "exec"
@@ -609,7 +616,7 @@ impl Server {
                         .as_ref()
                         .is_some_and(|m| m.cmds.iter().any(|(q, _)| q.has(flags::WRITE)))))
         {
-            self.reject_code(c, Some(cmd.id), crate::persistence::background::MISCONF);
+            self.reject_code(c, Some(cmd.id), &misconf);
             return;
         }
         c.last_cmd = cmd.name.as_str();
@@ -632,6 +639,7 @@ impl Server {
             self.call(c, cmd, &argv, start);
             crate::blocking::keep_argv(c, argv);
         }
+        self.flush_propagation();
         c.last_cmd = cmd.name.as_str();
         if c.reply_mode == ReplyMode::SkipNext {
             c.reply_mode = ReplyMode::Skip;
@@ -647,8 +655,13 @@ impl Server {
     /// `start` is the monotonic time (µs) the command began.
     pub fn call(&mut self, c: &mut Client, cmd: &'static Command, argv: &[Bytes], start: i64) {
         self.err_mark = c.reply.errors;
+        let (dirty_before, db) = (self.dirty, c.db);
         (cmd.handler)(self, c, argv);
         self.drain_expired(Some(&mut *c));
+        // EXEC's own effects are those of the commands it ran.
+        if cmd.name != "exec" {
+            self.prop.command_done(db, argv, self.dirty > dirty_before);
+        }
         let dur = (now_us() - start).max(0) as u64;
         let st = &mut self.cmd_stats[cmd.id];
         st.calls += 1;
@@ -737,6 +750,9 @@ impl Server {
             self.active_expire_cycle(1000);
         }
         crate::persistence::background::step(self);
+        // The AOF before any reply: `appendfsync always` acknowledges only
+        // what is on disk.
+        self.aof.flush(self.now_ms);
         let pending = std::mem::take(&mut self.pending_writes);
         for key in pending {
             let Some(slot) = self.clients.get_mut(key) else {
@@ -876,6 +892,13 @@ impl Server {
             for (ev, k) in &log {
                 match ev {
                     crate::db::DbEvent::Expired => {
+                        let del = crate::propagate::del_for(&self.cfg, "lazyfree-lazy-expire", k);
+                        self.prop.also(id, del);
+                        // Outside a command each expired key is a unit of
+                        // its own (active expiry).
+                        if c.is_none() {
+                            self.flush_propagation();
+                        }
                         self.signal_modified_key(id, k);
                         self.notify_event(
                             c.as_deref_mut(),
@@ -897,6 +920,16 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// Hand the operations of the execution unit that just ended to the
+    /// AOF (and, later, replicas).
+    pub fn flush_propagation(&mut self) {
+        if !self.prop.has_pending() {
+            return;
+        }
+        let ops = self.prop.take_unit();
+        self.aof.feed(&ops, self.now_ms);
     }
 
     /// Finish before exit (SHUTDOWN, SIGTERM). Returns false if the shutdown

@@ -113,6 +113,14 @@ fn pop_event(end: End) -> &'static str {
     if end == End::Head { "lpop" } else { "rpop" }
 }
 
+/// The non-blocking pop a blocking one propagates as.
+fn pop_name(end: End) -> &'static [u8] {
+    match end {
+        End::Head => b"LPOP",
+        End::Tail => b"RPOP",
+    }
+}
+
 fn push_event(end: End) -> &'static str {
     if end == End::Head { "lpush" } else { "rpush" }
 }
@@ -651,6 +659,13 @@ fn mpop_first(srv: &mut Server, c: &mut Client, keys: &[Bytes], end: End, count:
                 return true;
             }
             Found::List => {
+                // Propagated as [LR]POP key n, n what was actually popped.
+                let n = count.min(list_mut(srv, c, key).len());
+                srv.prop.rewrite(vec![
+                    Bytes::from_static(pop_name(end)),
+                    key.clone(),
+                    crate::propagate::int_arg(n as i64),
+                ]);
                 c.reply.array_len(2);
                 c.reply.bulk(key);
                 pop_range_reply(srv, c, key, end, count);
@@ -690,6 +705,8 @@ fn bpop_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], end: End) {
                 srv.dirty += 1;
                 touched(srv, c, key, pop_event(end), false);
                 drop_if_empty(srv, c, key);
+                srv.prop
+                    .rewrite(vec![Bytes::from_static(pop_name(end)), key.clone()]);
                 return;
             }
         }
@@ -712,7 +729,17 @@ fn bmove_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], from: End, to
     let (src, dst) = (&argv[1], &argv[2]);
     match probe(srv, c, src, false) {
         Found::WrongType => c.reply.err_code(WRONGTYPE),
-        Found::List => move_from_list(srv, c, src, dst, from, to),
+        Found::List => {
+            move_from_list(srv, c, src, dst, from, to);
+            // Propagated in the non-blocking form.
+            srv.prop.rewrite(if argv.len() == 4 {
+                vec![Bytes::from_static(b"RPOPLPUSH"), src.clone(), dst.clone()]
+            } else {
+                let mut v = vec![Bytes::from_static(b"LMOVE")];
+                v.extend_from_slice(&argv[1..5]);
+                v
+            });
+        }
         Found::Missing => blocking::block(srv, c, std::slice::from_ref(src), deadline, &LIST_WAIT),
     }
 }

@@ -38,6 +38,7 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("save", save),
     ("lastsave", lastsave),
     ("bgsave", bgsave),
+    ("bgrewriteaof", bgrewriteaof),
 ];
 
 pub const DEBUG_NOT_ALLOWED: &str = "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
@@ -441,16 +442,7 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         crate::persistence::background::info_fields(srv, &mut out);
         field!(out, "rdb_last_load_keys_expired", "0");
         field!(out, "rdb_last_load_keys_loaded", "0");
-        field!(out, "aof_enabled", "0");
-        field!(out, "aof_rewrite_in_progress", "0");
-        field!(out, "aof_rewrite_scheduled", "0");
-        field!(out, "aof_last_rewrite_time_sec", "-1");
-        field!(out, "aof_current_rewrite_time_sec", "-1");
-        field!(out, "aof_last_bgrewrite_status", "ok");
-        field!(out, "aof_rewrites", "0");
-        field!(out, "aof_rewrites_consecutive_failures", "0");
-        field!(out, "aof_last_write_status", "ok");
-        field!(out, "aof_last_cow_size", "0");
+        srv.aof.info_fields(&mut out, srv.now_ms);
         field!(out, "module_fork_in_progress", "0");
         field!(out, "module_fork_last_cow_size", "0");
     }
@@ -1167,12 +1159,14 @@ fn bgsave(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             return;
         }
     };
-    if srv.rdb.snapshot.is_some() {
+    if srv.rdb.snapshot.is_some() && srv.aof.rewrite.is_none() {
+        c.reply.err("Background save already in progress");
+    } else if srv.rdb.snapshot.is_some() {
         if schedule {
             srv.rdb.scheduled = true;
             c.reply.simple("Background saving scheduled");
         } else {
-            c.reply.err("Background save already in progress");
+            c.reply.err("Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
         }
     } else if srv.in_exec {
         srv.rdb.scheduled = true;
@@ -1180,6 +1174,25 @@ fn bgsave(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     } else {
         match crate::persistence::background::bgsave(srv) {
             Ok(()) => c.reply.simple("Background saving started"),
+            Err(_) => c.reply.err_code("ERR"),
+        }
+    }
+}
+
+/// BGREWRITEAOF: a new base from a fork-free snapshot (`persistence/aof.rs`).
+fn bgrewriteaof(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    if srv.aof.rewrite.is_some() {
+        c.reply
+            .err("Background append only file rewriting already in progress");
+    } else if srv.rdb.snapshot.is_some() || srv.in_exec {
+        srv.aof.rewrite_scheduled = true;
+        c.reply
+            .simple("Background append only file rewriting scheduled");
+    } else {
+        match crate::persistence::background::rewrite_aof(srv) {
+            Ok(()) => c
+                .reply
+                .simple("Background append only file rewriting started"),
             Err(_) => c.reply.err_code("ERR"),
         }
     }

@@ -6,6 +6,8 @@
 //! the reader works on a byte slice and builds values without touching the
 //! keyspace until the whole input has proved sound.
 
+pub mod aof;
+pub mod aof_load;
 pub mod background;
 pub mod rdb;
 pub mod rdb_load;
@@ -143,6 +145,11 @@ fn log_aux(info: &rdb_load::FileInfo, now_ms: i64) {
 /// Load `dbfilename` at start-up. An error is already a log line; the
 /// caller exits with status 1.
 pub fn load_at_start(server: &mut crate::server::Server) -> Result<(), String> {
+    server.aof.refresh_config(&server.cfg);
+    if server.cfg.get("appendonly") == Some("yes") {
+        // The AOF has every write: it is preferred to the RDB, as in Redis.
+        return aof_load::load_at_start(server);
+    }
     let start = std::time::Instant::now();
     let path = rdb_path(server);
     if let Some((dbs, _)) = read_rdb(server, &path)? {
