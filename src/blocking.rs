@@ -94,6 +94,39 @@ impl Blocking {
     }
 }
 
+/// A blocking timeout in seconds (float) as an absolute deadline in ms,
+/// 0 = forever (getTimeoutFromObjectOrReply).
+pub fn arg_timeout(srv: &Server, c: &mut Client, b: &[u8]) -> Option<i64> {
+    // Redis reads a long double: numbers past f64's range are still
+    // numbers there (and then too large, so "negative" below).
+    let wide = || {
+        std::str::from_utf8(b)
+            .ok()
+            .filter(|t| !t.starts_with(|ch: char| ch.is_ascii_whitespace()))
+            .and_then(|t| t.parse::<f64>().ok())
+            .filter(|f| f.is_infinite())
+    };
+    let Some(f) = crate::util::num::parse_f64(b)
+        .or_else(wide)
+        .filter(|f| !f.is_nan())
+    else {
+        c.reply.err("timeout is not a float or out of range");
+        return None;
+    };
+    let ms = (f * 1000.0).ceil();
+    // Out-of-range values convert to LLONG_MIN in C: "negative".
+    if !(0.0..9.2e18).contains(&ms) {
+        c.reply.err("timeout is negative");
+        return None;
+    }
+    let ms = ms as i64;
+    Some(if ms > 0 {
+        ms.saturating_add(srv.now_ms)
+    } else {
+        0
+    })
+}
+
 /// Block `c` on `keys` of its db until `deadline_ms` (0 = forever). Called
 /// by a handler that found nothing to serve. When `c` is already blocked
 /// (its command is being run again), it simply stays blocked.
