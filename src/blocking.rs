@@ -2,6 +2,8 @@
 //!
 //! Redis's `blocking.c`, in a form any data type can reuse. The interface:
 //!
+//! - A handler parses its timeout with [`arg_timeout`] (Redis's
+//!   getTimeoutFromObjectOrReply).
 //! - A handler that finds nothing to serve calls [`block`] with the keys it
 //!   waits on, an absolute deadline (0 = forever) and what to answer on
 //!   timeout. It writes no reply. The server then stops running that
@@ -16,6 +18,8 @@
 //!   blocked command is run again. A command run again either serves the
 //!   client (replies, so the client is unblocked) or finds nothing and calls
 //!   [`block`] again, which then keeps the client waiting in its place.
+//!   While run again, [`serving_keys`] narrows its keys to the ready one,
+//!   as Redis serves a waiter from the key that became ready.
 //!   Serving a client can make further keys ready (BLMOVE pushes to its
 //!   destination); those are handled in the same call.
 //! - Deadlines are kept sorted; the loop sleeps no longer than the nearest
@@ -53,6 +57,8 @@ pub struct BlockState {
     pub kind: &'static Kind,
     /// Set by `block` when a re-run found nothing (stay blocked).
     rearmed: bool,
+    /// While the command is run again: the key that became ready.
+    serving: Option<Bytes>,
 }
 
 /// One waiting client: slab slot and client id.
@@ -171,6 +177,7 @@ pub fn block(
         argv: Vec::new(),
         kind,
         rearmed: false,
+        serving: None,
     }));
 }
 
@@ -254,6 +261,13 @@ pub fn handle_ready(srv: &mut Server) {
     while !srv.blocking.ready.is_empty() {
         let ready = std::mem::take(&mut srv.blocking.ready);
         for (db, key) in ready {
+            // As Redis: keys are looked at against the time now (a
+            // transaction may have slept past a TTL it set), and one that
+            // expired is deleted (with its event) and serves nobody.
+            srv.now_ms = crate::util::time::now_us() / 1000;
+            if srv.dbs[db].expire_if_needed(&key, srv.now_ms) {
+                srv.drain_expired(None);
+            }
             let queue: Vec<Waiter> = match srv.blocking.waiters.get(&db).and_then(|m| m.get(&key)) {
                 Some(q) => q.iter().copied().collect(),
                 None => continue,
@@ -274,7 +288,13 @@ pub fn handle_ready(srv: &mut Server) {
                 let Some(Some(mut c)) = srv.clients.get_mut(slot).map(|s| s.take()) else {
                     continue;
                 };
+                if let Some(b) = c.blocked.as_mut() {
+                    b.serving = Some(key.clone());
+                }
                 rerun(srv, &mut c);
+                if let Some(b) = c.blocked.as_mut() {
+                    b.serving = None;
+                }
                 srv.put_back(c, true);
             }
         }
@@ -348,6 +368,18 @@ pub fn client_unblock(srv: &mut Server, id: u64, error: bool) -> bool {
     unblock(srv, &mut c);
     srv.put_back(c, true);
     true
+}
+
+/// The keys a blocking handler should try to serve from: all of `keys` on
+/// a first run; when run again because a key became ready, only that key
+/// (as Redis serves a waiter from the ready key, whatever its other keys
+/// hold).
+pub fn serving_keys<'a>(c: &Client, keys: &'a [Bytes]) -> &'a [Bytes] {
+    let ready = c.blocked.as_ref().and_then(|b| b.serving.as_ref());
+    match ready.and_then(|k| keys.iter().position(|x| x == k)) {
+        Some(i) => &keys[i..=i],
+        None => keys,
+    }
 }
 
 /// Record the command to run again for a client that just blocked.

@@ -219,3 +219,47 @@ fn client_unblock_blocked_clients_and_dirty() {
     assert_eq!(w.cmd(&["ZADD", "gone", "1", "a"]), ":1\r\n");
     assert_eq!(w.cmd(&["ZCARD", "gone"]), ":1\r\n");
 }
+
+#[test]
+fn key_expired_before_serving_is_not_served() {
+    scenario(&[
+        (0, "DEBUG SET-ACTIVE-EXPIRE 0", "+OK\r\n"),
+        (1, "SEND BZPOPMIN k 0", ""),
+        PAUSE,
+        (0, "MULTI", ""),
+        (0, "ZADD k 1 old", ""),
+        (0, "PEXPIRE k 100", ""),
+        (0, "DEBUG SLEEP 0.2", ""),
+        (0, "EXEC", ""),
+        (0, "EXISTS k", ":0\r\n"),
+        (0, "ZADD k 2 new", ":1\r\n"),
+        (1, "READ", "*3\r\n$1\r\nk\r\n$3\r\nnew\r\n$1\r\n2\r\n"),
+        (0, "DEBUG SET-ACTIVE-EXPIRE 1", "+OK\r\n"),
+    ]);
+}
+
+#[test]
+fn served_from_the_key_that_became_ready() {
+    scenario(&[
+        // Both keys filled in one transaction: the first one signalled
+        // serves, not the first one named.
+        (1, "SEND BZPOPMIN a b 0", ""),
+        PAUSE,
+        (0, "MULTI", ""),
+        (0, "ZADD b 1 x", ""),
+        (0, "ZADD a 1 y", ""),
+        (0, "EXEC", ""),
+        (1, "READ", "*3\r\n$1\r\nb\r\n$1\r\nx\r\n$1\r\n1\r\n"),
+        // Another key of the wrong type does not get in the way.
+        (1, "SEND BZMPOP 0 2 s t MAX", ""),
+        PAUSE,
+        (0, "SET s str", "+OK\r\n"),
+        (0, "ZADD t 1 x", ":1\r\n"),
+        (1, "READ", ""),
+        (1, "SEND BLPOP s2 l 0", ""),
+        PAUSE,
+        (0, "SET s2 str", "+OK\r\n"),
+        (0, "RPUSH l 1", ":1\r\n"),
+        (1, "READ", "*2\r\n$1\r\nl\r\n$1\r\n1\r\n"),
+    ]);
+}

@@ -645,7 +645,7 @@ fn bpop_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], end: End) {
         return;
     };
     let keys = &argv[1..argv.len() - 1];
-    for key in keys {
+    for key in blocking::serving_keys(c, keys) {
         match probe(srv, c, key, false) {
             Found::Missing => continue,
             Found::WrongType => return c.reply.err_code(WRONGTYPE),
@@ -702,7 +702,8 @@ fn blmpop(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let Some(deadline) = blocking::arg_timeout(srv, c, &argv[1]) else {
         return;
     };
-    if !mpop_first(srv, c, a.keys, a.end, a.count) {
+    let keys = blocking::serving_keys(c, a.keys);
+    if !mpop_first(srv, c, keys, a.end, a.count) {
         blocking::block(srv, c, a.keys, deadline, &LIST_WAIT);
     }
 }

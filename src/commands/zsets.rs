@@ -1098,7 +1098,7 @@ fn bzpop_generic(
     let Some(deadline) = blocking::arg_timeout(srv, c, timeout) else {
         return;
     };
-    match first_zset(srv, c, keys) {
+    match first_zset(srv, c, blocking::serving_keys(c, keys)) {
         Err(()) => {}
         Ok(Some(key)) => {
             let key = std::slice::from_ref(key);
