@@ -183,10 +183,7 @@ fn lookup_pattern(srv: &mut Server, db: usize, pat: &[u8], el: &[u8]) -> Option<
     let now = srv.now_ms;
     let o = srv.dbs[db].lookup_read(&key, now)?;
     match (field, &o.v) {
-        (Some(f), Value::Hash(h)) => h.get(f).map(|v| match v {
-            crate::encoding::listpack::LpValue::Int(n) => crate::util::num::i64_to_bytes(n),
-            crate::encoding::listpack::LpValue::Str(s) => s.to_vec(),
-        }),
+        (Some(f), Value::Hash(h)) => h.get(f).map(|v| v.to_vec()),
         (None, v) if v.is_string() => Some(v.string_bytes().into_owned()),
         _ => None,
     }
@@ -261,12 +258,12 @@ fn sort_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], readonly: bool
                 } else {
                     Box::new(l.iter())
                 };
-                items.extend(it.skip(skip).take(n).map(|v| Item::new(lp_bytes(v))));
+                items.extend(it.skip(skip).take(n).map(|v| Item::new(v.to_vec())));
             }
             end -= start;
             start = 0;
         }
-        Some(Value::List(l)) => items.extend(l.iter().map(|v| Item::new(lp_bytes(v)))),
+        Some(Value::List(l)) => items.extend(l.iter().map(|v| Item::new(v.to_vec()))),
         Some(Value::Set(s)) => items.extend(s.iter().map(|m| Item::new(m.to_vec()))),
         Some(Value::ZSet(z)) if native => {
             let n = (end - start + 1).max(0) as usize;
@@ -334,13 +331,6 @@ fn sort_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], readonly: bool
     match o.store.take() {
         None => reply_window(srv, c, window, &o.gets),
         Some(dst) => store_window(srv, c, &dst, window, &o.gets),
-    }
-}
-
-fn lp_bytes(v: crate::encoding::listpack::LpValue<'_>) -> Vec<u8> {
-    match v {
-        crate::encoding::listpack::LpValue::Int(n) => crate::util::num::i64_to_bytes(n),
-        crate::encoding::listpack::LpValue::Str(s) => s.to_vec(),
     }
 }
 
