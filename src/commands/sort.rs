@@ -161,15 +161,10 @@ fn weight(b: &[u8]) -> Option<f64> {
     crate::util::num::parse_f64(t)
 }
 
-/// lookupKeyByPattern: `#` is the element itself; otherwise the first `*`
-/// is replaced by the element to name a key, whose string value is the
-/// result — or, when `->field` follows the `*` (with a non-empty field),
-/// that field of the hash at the key. `None` for a pattern without `*`,
-/// a missing key or field, or a key of another type.
-fn lookup_pattern(srv: &mut Server, db: usize, pat: &[u8], el: &[u8]) -> Option<Vec<u8>> {
-    if pat == b"#" {
-        return Some(el.to_vec());
-    }
+/// The key a BY/GET pattern names for element `el`: the first `*`
+/// replaced by the element, and the hash field when `->field` (non-empty)
+/// follows the `*`. `None` for a pattern without `*`.
+fn pattern_key<'p>(pat: &'p [u8], el: &[u8]) -> Option<(Vec<u8>, Option<&'p [u8]>)> {
     let star = pat.iter().position(|&b| b == b'*')?;
     let rest = &pat[star + 1..];
     let (post, field) = match rest.windows(2).position(|w| w == b"->") {
@@ -180,6 +175,17 @@ fn lookup_pattern(srv: &mut Server, db: usize, pat: &[u8], el: &[u8]) -> Option<
     key.extend_from_slice(&pat[..star]);
     key.extend_from_slice(el);
     key.extend_from_slice(post);
+    Some((key, field))
+}
+
+/// lookupKeyByPattern: `#` is the element itself; otherwise the string at
+/// the key the pattern names, or the field of the hash there. `None` for a
+/// pattern without `*`, a missing key or field, or a key of another type.
+fn lookup_pattern(srv: &mut Server, db: usize, pat: &[u8], el: &[u8]) -> Option<Vec<u8>> {
+    if pat == b"#" {
+        return Some(el.to_vec());
+    }
+    let (key, field) = pattern_key(pat, el)?;
     let now = srv.now_ms;
     let o = srv.dbs[db].lookup_read(&key, now)?;
     match (field, &o.v) {
@@ -383,4 +389,54 @@ fn store_window(srv: &mut Server, c: &mut Client, dst: &[u8], window: &[Item], g
         srv.dirty += 1;
     }
     c.reply.int(n as i64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_follow_strtod() {
+        assert_eq!(weight(b""), Some(0.0));
+        assert_eq!(weight(b" 7"), Some(7.0));
+        assert_eq!(weight(b"\t-1.5e1"), Some(-15.0));
+        assert_eq!(weight(b"0x10"), Some(16.0));
+        assert_eq!(weight(b"3\0junk"), Some(3.0));
+        assert_eq!(weight(b"inf"), Some(f64::INFINITY));
+        for bad in [&b"7 "[..], b" ", b"abc", b"nan", b"1e400", b"1.5x"] {
+            assert_eq!(weight(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn patterns_name_keys_and_fields() {
+        let k = |p: &'static [u8], e: &[u8]| pattern_key(p, e);
+        assert_eq!(k(b"w_*", b"1"), Some((b"w_1".to_vec(), None)));
+        assert_eq!(k(b"a*b*c", b"X"), Some((b"aXb*c".to_vec(), None)));
+        assert_eq!(k(b"o_*->f", b"2"), Some((b"o_2".to_vec(), Some(&b"f"[..]))));
+        assert_eq!(
+            k(b"o_*x->f->g", b"2"),
+            Some((b"o_2x".to_vec(), Some(&b"f->g"[..])))
+        );
+        // `->` with nothing after it is part of the key name.
+        assert_eq!(k(b"o_*->", b"2"), Some((b"o_2->".to_vec(), None)));
+        // `->` before the `*` is not a field.
+        assert_eq!(k(b"a->b*", b"2"), Some((b"a->b2".to_vec(), None)));
+        assert_eq!(k(b"nostar", b"2"), None);
+    }
+
+    #[test]
+    fn store_key_is_the_last_store() {
+        let v = |s: &str| -> Vec<Bytes> {
+            s.split(' ')
+                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                .collect()
+        };
+        assert_eq!(store_key_pos(&v("sort k")), None);
+        assert_eq!(store_key_pos(&v("sort k store d")), Some(3));
+        assert_eq!(store_key_pos(&v("sort k STORE a store b store c")), Some(7));
+        assert_eq!(store_key_pos(&v("sort k limit store x y store")), None);
+        assert_eq!(store_key_pos(&v("sort k get store by store")), None);
+        assert_eq!(store_key_pos(&v("sort k store")), None);
+    }
 }
