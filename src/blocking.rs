@@ -310,8 +310,15 @@ fn rerun(srv: &mut Server, c: &mut Client) {
         return;
     };
     let errors_before = c.reply.errors;
+    let start = crate::util::time::mono_us();
     (cmd.handler)(srv, c, &argv);
+    // As Redis's updateStatsOnUnblock: the serving time, and a failed call
+    // when it answered an error (the call itself was counted when it
+    // blocked).
+    let st = &mut srv.cmd_stats[cmd.id];
+    st.usec += crate::util::time::mono_us().saturating_sub(start);
     if c.reply.errors > errors_before {
+        st.failed += 1;
         srv.count_error(&c.reply.last_error_code.clone());
     }
     match c.blocked.as_mut() {
@@ -358,6 +365,14 @@ pub fn client_unblock(srv: &mut Server, id: u64, error: bool) -> bool {
     let Some(mut c) = srv.clients[slot].take() else {
         return false;
     };
+    // Redis counts an unblocked command as failed, whichever the reply.
+    let blocked_cmd = c
+        .blocked
+        .as_ref()
+        .and_then(|b| srv.table.lookup(&b.argv).ok());
+    if let Some(cmd) = blocked_cmd {
+        srv.cmd_stats[cmd.id].failed += 1;
+    }
     if error {
         c.reply
             .err_code("UNBLOCKED client unblocked via CLIENT UNBLOCK");

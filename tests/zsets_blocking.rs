@@ -3,8 +3,9 @@
 //! across waiters, MULTI/EXEC seen as one change, keys that come and go
 //! (or change type) before the waiter runs, timeouts, RESP3 shapes and the
 //! keyspace events of a served pop. Each scenario is compared byte for byte
-//! with redis-server when it is installed; CLIENT UNBLOCK and INFO's
-//! blocked_clients are checked on cinnabar alone (client ids differ).
+//! with redis-server when it is installed; CLIENT UNBLOCK (and its
+//! command stats) and INFO's blocked_clients are checked on cinnabar alone
+//! (client ids differ).
 
 mod common;
 
@@ -198,6 +199,19 @@ fn client_unblock_blocked_clients_and_dirty() {
         read(&mut a),
         "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
     );
+    // Both unblocks count as failed calls of the blocked command, as in
+    // Redis 7.0; the reply is an error only for the second.
+    let stats = w.cmd(&["INFO", "commandstats"]);
+    let line = stats
+        .lines()
+        .find(|l| l.starts_with("cmdstat_bzpopmin:"))
+        .unwrap();
+    assert!(line.ends_with("failed_calls=1"), "{line}");
+    let line = stats
+        .lines()
+        .find(|l| l.starts_with("cmdstat_bzmpop:"))
+        .unwrap();
+    assert!(line.ends_with("failed_calls=1"), "{line}");
     // A served pop counts one change per element popped.
     send(&mut a, &["BZMPOP", "0", "1", "zz", "MIN", "COUNT", "2"]);
     wait_blocked(&mut w, 1);
