@@ -277,3 +277,23 @@ fn served_from_the_key_that_became_ready() {
         (1, "READ", "*2\r\n$1\r\nl\r\n$1\r\n1\r\n"),
     ]);
 }
+
+#[test]
+fn keys_moved_into_place_inside_multi() {
+    scenario(&[
+        (1, "SEND BZPOPMIN dst 0", ""),
+        PAUSE,
+        (0, "MULTI", ""),
+        (0, "ZADD src 1 a", ""),
+        (0, "RENAME src dst", ""),
+        (0, "EXEC", ""),
+        (1, "READ", "*3\r\n$3\r\ndst\r\n$1\r\na\r\n$1\r\n1\r\n"),
+        (1, "SEND BLPOP ldst 0", ""),
+        PAUSE,
+        (0, "RPUSH lsrc x", ":1\r\n"),
+        (0, "MULTI", ""),
+        (0, "COPY lsrc ldst", ""),
+        (0, "EXEC", ""),
+        (1, "READ", "*2\r\n$4\r\nldst\r\n$1\r\nx\r\n"),
+    ]);
+}
