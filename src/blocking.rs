@@ -19,7 +19,11 @@
 //!   client (replies, so the client is unblocked) or finds nothing and calls
 //!   [`block`] again, which then keeps the client waiting in its place.
 //!   While run again, [`serving_keys`] narrows its keys to the ready one,
-//!   as Redis serves a waiter from the key that became ready.
+//!   as Redis serves a waiter from the key that became ready. Ready keys
+//!   are looked at against the time now, so one that expired meanwhile
+//!   (a transaction slept past its TTL) is deleted and serves nobody. A
+//!   served command adds its time, and a failed call if it answered an
+//!   error, to its command stats (updateStatsOnUnblock).
 //!   Serving a client can make further keys ready (BLMOVE pushes to its
 //!   destination); those are handled in the same call.
 //! - Deadlines are kept sorted; the loop sleeps no longer than the nearest
