@@ -644,7 +644,8 @@ impl Server {
         if c.reply_mode == ReplyMode::SkipNext {
             c.reply_mode = ReplyMode::Skip;
         }
-        if self.blocking.count > 0 && cmd.has(flags::WRITE) {
+        // EXEC too: its queued writes (RENAME, COPY, …) may bring keys in.
+        if self.blocking.count > 0 && (cmd.has(flags::WRITE) || cmd.name == "exec") {
             crate::blocking::signal_existing(self);
         }
     }

@@ -146,39 +146,6 @@ fn arg_positive(c: &mut Client, b: &[u8], msg: &str) -> Option<i64> {
     }
 }
 
-/// A blocking timeout in seconds (float) as an absolute deadline in ms,
-/// 0 = forever (getTimeoutFromObjectOrReply).
-fn arg_timeout(srv: &Server, c: &mut Client, b: &[u8]) -> Option<i64> {
-    // Redis reads a long double: numbers past f64's range are still
-    // numbers there (and then too large, so "negative" below).
-    let wide = || {
-        std::str::from_utf8(b)
-            .ok()
-            .filter(|t| !t.starts_with(|ch: char| ch.is_ascii_whitespace()))
-            .and_then(|t| t.parse::<f64>().ok())
-            .filter(|f| f.is_infinite())
-    };
-    let Some(f) = crate::util::num::parse_f64(b)
-        .or_else(wide)
-        .filter(|f| !f.is_nan())
-    else {
-        c.reply.err("timeout is not a float or out of range");
-        return None;
-    };
-    let ms = (f * 1000.0).ceil();
-    // Out-of-range values convert to LLONG_MIN in C: "negative".
-    if !(0.0..9.2e18).contains(&ms) {
-        c.reply.err("timeout is negative");
-        return None;
-    }
-    let ms = ms as i64;
-    Some(if ms > 0 {
-        ms.saturating_add(srv.now_ms)
-    } else {
-        0
-    })
-}
-
 fn fill(srv: &Server) -> i32 {
     srv.cfg.list_max_listpack_size
 }
@@ -689,11 +656,11 @@ fn lmpop(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 // Blocking forms
 
 fn bpop_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], end: End) {
-    let Some(deadline) = arg_timeout(srv, c, &argv[argv.len() - 1]) else {
+    let Some(deadline) = blocking::arg_timeout(srv, c, &argv[argv.len() - 1]) else {
         return;
     };
     let keys = &argv[1..argv.len() - 1];
-    for key in keys {
+    for key in blocking::serving_keys(c, keys) {
         match probe(srv, c, key, false) {
             Found::Missing => continue,
             Found::WrongType => return c.reply.err_code(WRONGTYPE),
@@ -723,7 +690,7 @@ fn brpop(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 }
 
 fn bmove_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], from: End, to: End) {
-    let Some(deadline) = arg_timeout(srv, c, &argv[argv.len() - 1]) else {
+    let Some(deadline) = blocking::arg_timeout(srv, c, &argv[argv.len() - 1]) else {
         return;
     };
     let (src, dst) = (&argv[1], &argv[2]);
@@ -759,10 +726,11 @@ fn blmpop(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let Some(a) = parse_mpop(c, argv, 2) else {
         return;
     };
-    let Some(deadline) = arg_timeout(srv, c, &argv[1]) else {
+    let Some(deadline) = blocking::arg_timeout(srv, c, &argv[1]) else {
         return;
     };
-    if !mpop_first(srv, c, a.keys, a.end, a.count) {
+    let keys = blocking::serving_keys(c, a.keys);
+    if !mpop_first(srv, c, keys, a.end, a.count) {
         blocking::block(srv, c, a.keys, deadline, &LIST_WAIT);
     }
 }

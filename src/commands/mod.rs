@@ -24,6 +24,7 @@ pub mod multi;
 pub mod pubsub;
 pub mod server_cmds;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 pub mod table;
 pub mod zsets;
@@ -44,6 +45,7 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(pubsub::COMMANDS);
     v.extend_from_slice(server_cmds::COMMANDS);
     v.extend_from_slice(sets::COMMANDS);
+    v.extend_from_slice(sort::COMMANDS);
     v.extend_from_slice(strings::COMMANDS);
     v.extend_from_slice(zsets::COMMANDS);
     v
