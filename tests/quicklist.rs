@@ -160,4 +160,20 @@ fn packed_threshold_arguments_as_redis() {
     }
     let want = b.cmd(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD"]);
     assert_eq!(a.cmd(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD"]), want);
+    for c in [&mut a, &mut b] {
+        c.cmd(&["RPUSH", "l", "a", "b"]);
+        c.cmd(&["HSET", "h", "f", "v"]);
+    }
+    for cmd in [
+        &["DEBUG", "QUICKLIST", "l"][..],
+        &["DEBUG", "QUICKLIST", "l", "1"],
+        &["DEBUG", "QUICKLIST", "h"],
+        &["DEBUG", "QUICKLIST", "nokey"],
+        &["DEBUG", "QUICKLIST", "l", "1", "2"],
+        &["DEBUG", "LISTPACK", "h"],
+        &["DEBUG", "LISTPACK", "l"],
+        &["DEBUG", "LISTPACK", "nokey"],
+    ] {
+        assert_eq!(a.cmd(cmd), b.cmd(cmd), "{cmd:?}");
+    }
 }

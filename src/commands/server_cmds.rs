@@ -933,6 +933,10 @@ const DEBUG_HELP: &[&str] = &[
     "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
+    "LISTPACK <key>",
+    "    Show low level info about the listpack encoding of <key>.",
+    "QUICKLIST <key> [<0|1>]",
+    "    Show low level info about the quicklist encoding of <key>.",
 ];
 
 /// Redis's memtoull: digits (none = 0) and an optional unit b/k/kb/m/mb/g/gb,
@@ -1044,6 +1048,7 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         ("object", 3) => debug_object(srv, c, &argv[2]),
         ("populate", 3..=5) => debug_populate(srv, c, argv),
         ("protocol", 3) => debug_protocol(c, &argv[2]),
+        ("listpack", 3) | ("quicklist", 3 | 4) => debug_repr(srv, c, argv),
         ("quicklist-packed-threshold", 3) => {
             if memtoull(&argv[2]).is_some_and(crate::types::list::set_packed_threshold) {
                 c.reply.ok();
@@ -1092,6 +1097,37 @@ fn debug_object(srv: &mut Server, c: &mut Client, key: &[u8]) {
         extra
     );
     c.reply.simple(&line);
+}
+
+/// DEBUG LISTPACK key / DEBUG QUICKLIST key [full]: the encoding's
+/// structure printed on stdout, as Redis does.
+fn debug_repr(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    use crate::types::{Hash, Value, zset::ZSet};
+    let Some(o) = srv.dbs[c.db].keys.get(&argv[2][..]) else {
+        return c.reply.err(super::NO_SUCH_KEY);
+    };
+    let mut out = Vec::new();
+    if is(&argv[1], "listpack") {
+        match &o.v {
+            Value::Hash(h) if let Hash::Listpack(lp) = &**h => lp.repr(&mut out),
+            Value::ZSet(z) if let ZSet::Listpack(lp) = &**z => lp.repr(&mut out),
+            _ => return c.reply.err("Not a listpack encoded object."),
+        }
+    } else {
+        match &o.v {
+            Value::List(l) => out = l.repr(argv.len() == 4 && atoi(&argv[3]) != 0),
+            _ => return c.reply.err("Not a quicklist encoded object."),
+        }
+    }
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(&out);
+    let _ = stdout.flush();
+    c.reply.simple(if is(&argv[1], "listpack") {
+        "Listpack structure printed on stdout"
+    } else {
+        "Quicklist structure printed on stdout"
+    });
 }
 
 /// DEBUG POPULATE count [prefix] [size]: string keys prefix:N = value:N.

@@ -220,6 +220,46 @@ impl List {
         )
     }
 
+    /// `quicklistRepr` (DEBUG QUICKLIST key [full]): the list and node
+    /// headers, and with `full` every node's contents.
+    pub fn repr(&self, full: bool) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut out = Vec::new();
+        let _ = write!(
+            out,
+            "{{count : {}}}\n{{len : {}}}\n{{fill : {}}}\n{{compress : {}}}\n{{bookmark_count : 0}}\n",
+            self.count,
+            self.nodes.len(),
+            self.fill,
+            self.compress
+        );
+        for (i, n) in self.nodes.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{{quicklist node({i})\n{{container : {}, encoding: {}, size: {}, count: {}, recompress: {}, attempted_compress: 0}}",
+                if n.is_plain() { "PLAIN" } else { "PACKED" },
+                if n.is_compressed() { "LZF" } else { "RAW" },
+                n.sz(),
+                n.count(),
+                n.recompress as i32
+            );
+            if full {
+                let raw = n.decompressed();
+                if raw.is_plain() {
+                    out.extend_from_slice(b"{ entry : ");
+                    out.extend_from_slice(raw.plain_value());
+                    out.extend_from_slice(b" }\n");
+                } else {
+                    out.extend_from_slice(b"{ listpack:\n");
+                    raw.lp().repr(&mut out);
+                    out.extend_from_slice(b"}\n");
+                }
+                out.extend_from_slice(b"}\n");
+            }
+        }
+        out
+    }
+
     // -- compression bookkeeping (quicklistCompress & co) ------------------
 
     /// `quicklistCompressNode`: compress node `i` if raw. The ends are
