@@ -33,7 +33,7 @@ pub struct Node {
     data: Data,
     /// Uncompressed bytes (`lpBytes`, or the element length when plain).
     sz: usize,
-    count: usize,
+    count: u32,
     plain: bool,
     pub recompress: bool,
     pub dont_compress: bool,
@@ -44,7 +44,7 @@ impl Node {
     pub fn packed(lp: Listpack) -> Node {
         Node {
             sz: lp.bytes_len(),
-            count: lp.len(),
+            count: lp.len() as u32,
             data: Data::Packed(lp),
             plain: false,
             recompress: false,
@@ -81,7 +81,7 @@ impl Node {
 
     /// Element count.
     pub fn count(&self) -> usize {
-        self.count
+        self.count as usize
     }
 
     /// Uncompressed size in bytes (Redis's `node->sz`).
@@ -150,7 +150,7 @@ impl Node {
     pub fn sync(&mut self) {
         if let Data::Packed(lp) = &mut self.data {
             self.sz = lp.bytes_len();
-            self.count = lp.refresh_len();
+            self.count = lp.refresh_len() as u32;
         }
     }
 

@@ -338,6 +338,12 @@ impl List {
             Some(o) if after => o + 1,
             Some(o) => o,
         };
+        // Most lists have one node: grow the array one slot at a time while
+        // small (VecDeque would jump to 4), then by doubling.
+        let len = self.nodes.len();
+        if len == self.nodes.capacity() {
+            self.nodes.reserve_exact(if len < 4 { 1 } else { len });
+        }
         self.nodes.insert(at, node);
         if let Some(o) = old {
             self.ql_compress(if after { o } else { o + 1 });

@@ -399,3 +399,13 @@ fn matches_vecdeque_model() {
     assert!(lzf > 1000 && plain > 1000, "lzf {lzf} plain {plain}");
     set_packed_threshold(0);
 }
+
+#[test]
+fn small_lists_stay_small() {
+    assert!(std::mem::size_of::<Node>() <= 40);
+    let mut l = List::new();
+    for i in 0..10 {
+        l.push(format!("{i}").as_bytes(), End::Tail);
+    }
+    assert_eq!(l.nodes.capacity(), 1);
+}
