@@ -783,6 +783,8 @@ pub struct Config {
     pub notify_flags: u32,
     /// `list-max-listpack-size`, clamped as quicklistSetFill.
     pub list_max_listpack_size: i32,
+    /// `list-compress-depth`, clamped as quicklistSetCompressDepth.
+    pub list_compress_depth: usize,
 }
 
 impl Default for Config {
@@ -818,6 +820,7 @@ impl Default for Config {
             zset_max_listpack_value: 64,
             notify_flags: 0,
             list_max_listpack_size: -2,
+            list_compress_depth: 0,
         };
         c.refresh();
         c
@@ -1024,6 +1027,7 @@ impl Config {
         crate::db::set_keymiss_events(self.notify_flags & crate::notify::KEY_MISS != 0);
         self.list_max_listpack_size =
             crate::types::list::clamp_fill(self.int("list-max-listpack-size"));
+        self.list_compress_depth = crate::types::list::clamp_depth(self.int("list-compress-depth"));
         crate::db::set_access_policy(
             self.get("maxmemory-policy").unwrap_or("").ends_with("lfu"),
             self.int("lfu-log-factor") as u32,

@@ -146,8 +146,13 @@ fn arg_positive(c: &mut Client, b: &[u8], msg: &str) -> Option<i64> {
     }
 }
 
-fn fill(srv: &Server) -> i32 {
-    srv.cfg.list_max_listpack_size
+/// A new empty list with the configured node fill and compress depth
+/// (fixed for its lifetime, as in Redis).
+fn new_list(srv: &Server) -> Value {
+    Value::List(Box::new(List::with_options(
+        srv.cfg.list_max_listpack_size as i64,
+        srv.cfg.list_compress_depth as i64,
+    )))
 }
 
 /// Blocking list commands: served by a list, a null array on timeout.
@@ -166,14 +171,14 @@ fn push_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], end: End, xx: 
         Found::Missing if xx => return c.reply.int(0),
         Found::Missing => {
             let now = srv.now_ms;
-            srv.dbs[c.db].set(key, Value::List(Box::default()), false, now)
+            let l = new_list(srv);
+            srv.dbs[c.db].set(key, l, false, now)
         }
         Found::List => false,
     };
-    let fill = fill(srv);
     let l = list_mut(srv, c, key);
     for v in &argv[2..] {
-        l.push(v, end, fill);
+        l.push(v, end);
     }
     let len = l.len();
     srv.dirty += (argv.len() - 2) as u64;
@@ -207,9 +212,17 @@ fn pop_range_reply(srv: &mut Server, c: &mut Client, key: &[u8], end: End, count
     let l = list_mut(srv, c, key);
     let n = count.min(l.len());
     c.reply.array_len(n);
-    match end {
-        End::Head => l.iter().take(n).for_each(|v| reply_value(c, v)),
-        End::Tail => l.iter().rev().take(n).for_each(|v| reply_value(c, v)),
+    let mut left = n;
+    let (start, rev) = match end {
+        End::Head => (0, false),
+        End::Tail => (l.len().saturating_sub(1), true),
+    };
+    if n > 0 {
+        l.visit(start, rev, |v| {
+            reply_value(c, v);
+            left -= 1;
+            left > 0
+        });
     }
     l.delete_from(end, n);
     srv.dirty += n as u64;
@@ -291,9 +304,12 @@ fn lrange(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
                 Some((s, e)) => {
                     let n = (e - s + 1) as usize;
                     c.reply.array_len(n);
-                    l.iter_from(s as usize)
-                        .take(n)
-                        .for_each(|v| reply_value(c, v));
+                    let mut left = n;
+                    l.visit(s as usize, false, |v| {
+                        reply_value(c, v);
+                        left -= 1;
+                        left > 0
+                    });
                 }
             }
         }
@@ -307,10 +323,14 @@ fn lindex(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     match probe(srv, c, &argv[1], true) {
         Found::WrongType => c.reply.err_code(WRONGTYPE),
         Found::Missing => c.reply.null(),
-        Found::List => match list_mut(srv, c, &argv[1]).get(index) {
-            Some(v) => reply_value(c, v),
-            None => c.reply.null(),
-        },
+        Found::List => {
+            if list_mut(srv, c, &argv[1])
+                .get_with(index, |v| reply_value(c, v))
+                .is_none()
+            {
+                c.reply.null();
+            }
+        }
     }
 }
 
@@ -325,8 +345,7 @@ fn lset(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         Found::WrongType => c.reply.err_code(WRONGTYPE),
         Found::Missing => c.reply.err(NO_SUCH_KEY),
         Found::List => {
-            let fill = fill(srv);
-            if list_mut(srv, c, &argv[1]).set(index, &argv[3], fill) {
+            if list_mut(srv, c, &argv[1]).set(index, &argv[3]) {
                 srv.dirty += 1;
                 touched(srv, c, &argv[1], "lset", false);
                 c.reply.ok();
@@ -349,9 +368,8 @@ fn linsert(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         Found::WrongType => c.reply.err_code(WRONGTYPE),
         Found::Missing => c.reply.int(0),
         Found::List => {
-            let fill = fill(srv);
             let l = list_mut(srv, c, &argv[1]);
-            if l.insert(&argv[3], &argv[4], after, fill) {
+            if l.insert(&argv[3], &argv[4], after) {
                 let n = l.len();
                 srv.dirty += 1;
                 touched(srv, c, &argv[1], "linsert", false);
@@ -480,18 +498,18 @@ fn lpos(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
         found.len() < want
     };
-    if rank > 0 {
-        for (idx, v) in l.iter().take(scan).enumerate() {
-            if !check(idx, v) {
-                break;
-            }
-        }
-    } else {
-        for (k, v) in l.iter().rev().take(scan).enumerate() {
-            if !check(len - 1 - k, v) {
-                break;
-            }
-        }
+    if scan > 0 {
+        let (start, rev) = if rank > 0 {
+            (0, false)
+        } else {
+            (len - 1, true)
+        };
+        let mut k = 0;
+        l.visit(start, rev, |v| {
+            let idx = if rev { len - 1 - k } else { k };
+            k += 1;
+            check(idx, v) && k < scan
+        });
     }
     if count.is_some() {
         c.reply.array_len(found.len());
@@ -520,10 +538,11 @@ fn move_from_list(srv: &mut Server, c: &mut Client, src: &Bytes, dst: &Bytes, fr
     // destination's events, the source's, and its deletion if emptied.
     let v = list_mut(srv, c, src).pop(from).expect("non-empty list");
     let now = srv.now_ms;
-    let created = srv.dbs[c.db].peek(dst, now).is_none()
-        && srv.dbs[c.db].set(dst, Value::List(Box::default()), false, now);
-    let fill = fill(srv);
-    list_mut(srv, c, dst).push(&v, to, fill);
+    let created = srv.dbs[c.db].peek(dst, now).is_none() && {
+        let l = new_list(srv);
+        srv.dbs[c.db].set(dst, l, false, now)
+    };
+    list_mut(srv, c, dst).push(&v, to);
     srv.dirty += 1;
     touched(srv, c, dst, push_event(to), created);
     touched(srv, c, src, pop_event(from), false);

@@ -904,9 +904,41 @@ const DEBUG_HELP: &[&str] = &[
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
+    "LISTPACK <key>",
+    "    Show low level info about the listpack encoding of <key>.",
+    "QUICKLIST <key> [<0|1>]",
+    "    Show low level info about the quicklist encoding of <key>.",
 ];
+
+/// Redis's memtoull: digits (none = 0) and an optional unit b/k/kb/m/mb/g/gb,
+/// wrapping on overflow as the C does.
+fn memtoull(b: &[u8]) -> Option<u64> {
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let mul: u64 = match b[digits..].to_ascii_lowercase().as_slice() {
+        b"" | b"b" => 1,
+        b"k" => 1000,
+        b"kb" => 1024,
+        b"m" => 1000 * 1000,
+        b"mb" => 1024 * 1024,
+        b"g" => 1000 * 1000 * 1000,
+        b"gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    if digits >= 128 {
+        return None;
+    }
+    let val = b[..digits].iter().fold(0u64, |v, &d| {
+        v.checked_mul(10)
+            .and_then(|v| v.checked_add((d - b'0') as u64))
+            .unwrap_or(u64::MAX)
+    });
+    Some(val.wrapping_mul(mul))
+}
 
 /// C's atoi: optional sign and leading digits, 0 when there are none.
 fn atoi(b: &[u8]) -> i64 {
@@ -964,6 +996,15 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         ("reload", _) => debug_reload(srv, c, argv),
         ("populate", 3..=5) => debug_populate(srv, c, argv),
         ("protocol", 3) => debug_protocol(c, &argv[2]),
+        ("listpack", 3) | ("quicklist", 3 | 4) => debug_repr(srv, c, argv),
+        ("quicklist-packed-threshold", 3) => {
+            if memtoull(&argv[2]).is_some_and(crate::types::list::set_packed_threshold) {
+                c.reply.ok();
+            } else {
+                c.reply
+                    .err("argument must be a memory value bigger than 1 and smaller than 4gb");
+            }
+        }
         _ => c.reply.err(&format!(
             "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
             String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)])
@@ -1020,16 +1061,52 @@ fn debug_object(srv: &mut Server, c: &mut Client, key: &[u8]) {
         crate::types::Value::Int(n) if shared_ints && (0..10000).contains(&n) => i32::MAX,
         _ => 1,
     };
+    let extra = match &o.v {
+        crate::types::Value::List(l) => l.debug_fields(),
+        _ => String::new(),
+    };
     let line = format!(
-        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{}",
         o as *const _,
         refcount,
         o.encoding(),
         crate::persistence::rdb::serialized_len(&o.v, srv.cfg.get("rdbcompression") != Some("no")),
         o.clock(),
-        crate::db::idle_seconds(o.clock(), now)
+        crate::db::idle_seconds(o.clock(), now),
+        extra
     );
     c.reply.simple(&line);
+}
+
+/// DEBUG LISTPACK key / DEBUG QUICKLIST key [full]: the encoding's
+/// structure printed on stdout, as Redis does.
+fn debug_repr(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    use crate::types::{Hash, Value, zset::ZSet};
+    let Some(o) = srv.dbs[c.db].keys.get(&argv[2][..]) else {
+        return c.reply.err(super::NO_SUCH_KEY);
+    };
+    let mut out = Vec::new();
+    if is(&argv[1], "listpack") {
+        match &o.v {
+            Value::Hash(h) if let Hash::Listpack(lp) = &**h => lp.repr(&mut out),
+            Value::ZSet(z) if let ZSet::Listpack(lp) = &**z => lp.repr(&mut out),
+            _ => return c.reply.err("Not a listpack encoded object."),
+        }
+    } else {
+        match &o.v {
+            Value::List(l) => out = l.repr(argv.len() == 4 && atoi(&argv[3]) != 0),
+            _ => return c.reply.err("Not a quicklist encoded object."),
+        }
+    }
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(&out);
+    let _ = stdout.flush();
+    c.reply.simple(if is(&argv[1], "listpack") {
+        "Listpack structure printed on stdout"
+    } else {
+        "Quicklist structure printed on stdout"
+    });
 }
 
 /// DEBUG POPULATE count [prefix] [size]: string keys prefix:N = value:N.

@@ -259,17 +259,16 @@ fn sort_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], readonly: bool
         Some(Value::List(l)) if native => {
             if end >= start {
                 let (skip, n) = (start as usize, (end - start + 1) as usize);
-                let it: Box<dyn Iterator<Item = _>> = if o.desc {
-                    Box::new(l.iter().rev())
-                } else {
-                    Box::new(l.iter())
-                };
-                items.extend(it.skip(skip).take(n).map(|v| Item::new(v.to_vec())));
+                let mut all = l.to_vec();
+                if o.desc {
+                    all.reverse();
+                }
+                items.extend(all.into_iter().skip(skip).take(n).map(Item::new));
             }
             end -= start;
             start = 0;
         }
-        Some(Value::List(l)) => items.extend(l.iter().map(|v| Item::new(v.to_vec()))),
+        Some(Value::List(l)) => items.extend(l.to_vec().into_iter().map(Item::new)),
         Some(Value::Set(s)) => items.extend(s.iter().map(|m| Item::new(m.to_vec()))),
         Some(Value::ZSet(z)) if native => {
             let n = (end - start + 1).max(0) as usize;
@@ -361,15 +360,17 @@ fn reply_window(srv: &mut Server, c: &mut Client, window: &[Item], gets: &[Bytes
 /// STORE: replace `dst` with the result as a list (missing GET lookups
 /// stored as empty strings), or delete it when the result is empty.
 fn store_window(srv: &mut Server, c: &mut Client, dst: &[u8], window: &[Item], gets: &[Bytes]) {
-    let fill = srv.cfg.list_max_listpack_size;
-    let mut list = List::new();
+    let mut list = List::with_options(
+        srv.cfg.list_max_listpack_size as i64,
+        srv.cfg.list_compress_depth as i64,
+    );
     for it in window {
         if gets.is_empty() {
-            list.push(&it.el, End::Tail, fill);
+            list.push(&it.el, End::Tail);
         }
         for p in gets {
             let v = lookup_pattern(srv, c.db, p, &it.el).unwrap_or_default();
-            list.push(&v, End::Tail, fill);
+            list.push(&v, End::Tail);
         }
     }
     let n = list.len();

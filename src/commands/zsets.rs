@@ -966,6 +966,7 @@ pub(crate) fn zpop_generic(
         c.reply.array_len(0);
         return;
     }
+    let single = count == -1;
     let count = if count == -1 { 1 } else { count as usize };
     let Found::Z(z) = lookup_write(db, key, now) else {
         return;
@@ -1003,6 +1004,16 @@ pub(crate) fn zpop_generic(
         c.reply.double(*s);
     }
     let removed = drop_if_empty(db, key);
+    if emitkey {
+        // ZMPOP and the blocking pops propagate as ZPOPMIN/ZPOPMAX, with the
+        // count actually popped unless they pop one (BZPOPMIN/BZPOPMAX).
+        let name: &'static [u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        let mut prop = vec![Bytes::from_static(name), key.clone()];
+        if !single {
+            prop.push(crate::propagate::int_arg(n as i64));
+        }
+        srv.prop.rewrite(prop);
+    }
     srv.dirty += n as u64;
     if n > 0 {
         touched(srv, c, key, if max { "zpopmax" } else { "zpopmin" });
