@@ -20,6 +20,7 @@ pub mod notify;
 pub mod persistence;
 pub mod propagate;
 pub mod pubsub;
+pub mod replication;
 pub mod resp;
 pub mod server;
 pub mod types;

@@ -33,6 +33,7 @@ pub struct Propagation {
     prevented: bool,
     /// Nothing is propagated (loading the AOF).
     pub muted: bool,
+    unwrapped: bool,
 }
 
 impl Propagation {
@@ -71,11 +72,19 @@ impl Propagation {
             .push((db, rewritten.unwrap_or_else(|| argv.to_vec())));
     }
 
+    /// A command that may touch arbitrary keys (SCAN, RANDOMKEY) ran
+    /// directly: its lazy-expiry DELs are not wrapped in a transaction,
+    /// like active expiry's.
+    pub fn no_transaction(&mut self) {
+        self.unwrapped = true;
+    }
+
     /// Take the operations of the execution unit, wrapped in MULTI/EXEC
     /// when there are several.
     pub fn take_unit(&mut self) -> Vec<(usize, Vec<Bytes>)> {
         let mut ops = std::mem::take(&mut self.ops);
-        if ops.len() > 1 {
+        let unwrapped = std::mem::take(&mut self.unwrapped);
+        if ops.len() > 1 && !unwrapped {
             let (first, last) = (ops[0].0, ops[ops.len() - 1].0);
             ops.insert(0, (first, vec![Bytes::from_static(b"MULTI")]));
             ops.push((last, vec![Bytes::from_static(b"EXEC")]));

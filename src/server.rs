@@ -161,6 +161,8 @@ pub struct Server {
     /// Effects of the running execution unit on their way to the AOF
     /// (`propagate.rs`).
     pub prop: crate::propagate::Propagation,
+    /// Clients that asked for the replication stream (`replication.rs`).
+    pub replicas: crate::replication::Replicas,
     /// The append-only file (`persistence/aof.rs`).
     pub aof: crate::persistence::aof::Aof,
     /// Background saves (`persistence/background.rs`).
@@ -223,6 +225,7 @@ impl Server {
             rdb: Default::default(),
             prop: Default::default(),
             aof: Default::default(),
+            replicas: Default::default(),
             final_save_done: false,
             cfg,
         })
@@ -465,6 +468,7 @@ impl Server {
         self.discard_transaction(&mut c);
         self.pubsub_forget(&mut c);
         crate::blocking::remove_client(self, &mut c);
+        crate::replication::remove_client(self, &c);
         let _ = self.poll.registry().deregister(c.conn.source());
         c.conn.shutdown();
         if self.clients.contains(c.token) {
@@ -638,6 +642,9 @@ impl Server {
         } else {
             self.call(c, cmd, &argv, start);
             crate::blocking::keep_argv(c, argv);
+        }
+        if matches!(cmd.name.as_str(), "scan" | "randomkey") {
+            self.prop.no_transaction();
         }
         self.flush_propagation();
         c.last_cmd = cmd.name.as_str();
@@ -836,6 +843,7 @@ impl Server {
             }
         }
         crate::persistence::background::cron(self);
+        crate::replication::cron(self);
         if self.active_expire_enabled {
             // Slow cycle: up to 25% of a cron period.
             let budget = 250_000 / self.cfg.hz.max(1) as u64;
@@ -931,6 +939,9 @@ impl Server {
         }
         let ops = self.prop.take_unit();
         self.aof.feed(&ops, self.now_ms);
+        if !self.replicas.is_empty() {
+            crate::replication::feed(self, &ops);
+        }
     }
 
     /// Finish before exit (SHUTDOWN, SIGTERM). Returns false if the shutdown

@@ -200,6 +200,7 @@ pub fn step(srv: &mut Server) {
         return;
     }
     srv.rdb.last_bgsave_time_sec = secs;
+    let saved = matches!(outcome, Outcome::Saved { .. });
     match outcome {
         Outcome::Saved { .. } => {
             log_notice!("Background saving terminated with success");
@@ -214,6 +215,7 @@ pub fn step(srv: &mut Server) {
             srv.rdb.last_bgsave_ok = false;
         }
     }
+    crate::replication::snapshot_done(srv, saved);
 }
 
 /// The loop must not sleep: a snapshot is being walked or awaited.
