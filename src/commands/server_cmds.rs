@@ -994,6 +994,17 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
         ("object", 3) => debug_object(srv, c, &argv[2]),
         ("reload", _) => debug_reload(srv, c, argv),
+        ("loadaof", 2) => match crate::persistence::aof_load::reload(srv) {
+            Ok(()) => {
+                log_warning!("Append Only File loaded by DEBUG LOADAOF");
+                c.reply.ok();
+            }
+            Err(e) => {
+                // As Redis: a server that cannot load its AOF stops.
+                log_warning!("{e}");
+                std::process::exit(1);
+            }
+        },
         ("populate", 3..=5) => debug_populate(srv, c, argv),
         ("protocol", 3) => debug_protocol(c, &argv[2]),
         ("listpack", 3) | ("quicklist", 3 | 4) => debug_repr(srv, c, argv),

@@ -46,6 +46,35 @@ pub fn load_at_start(srv: &mut Server) -> Result<(), String> {
         Err(e) => return Err(format!("Can't open the AOF manifest: {e}")),
     };
     srv.aof.manifest = manifest.clone();
+    let total = load_files(srv, &names, &manifest)?;
+    srv.aof.current_size = total;
+    srv.aof.base_size = total;
+    srv.aof.on = true;
+    srv.aof
+        .open_at_start(now)
+        .map_err(|e| format!("Can't open the append-only file: {e}"))?;
+    Ok(())
+}
+
+/// DEBUG LOADAOF: write out what is pending, empty the dataset and load
+/// the AOF again.
+pub fn reload(srv: &mut Server) -> Result<(), String> {
+    super::background::abort(srv);
+    let now = crate::util::time::now_ms();
+    if srv.aof.on {
+        srv.aof.flush_and_sync(now);
+    }
+    for db in &mut srv.dbs {
+        db.clear();
+    }
+    let (names, manifest) = (srv.aof.names.clone(), srv.aof.manifest.clone());
+    load_files(srv, &names, &manifest)?;
+    srv.dirty = 0;
+    Ok(())
+}
+
+/// Load the base and incremental files of `manifest`; returns their size.
+fn load_files(srv: &mut Server, names: &Names, manifest: &Manifest) -> Result<u64, String> {
     let start = std::time::Instant::now();
     let files: Vec<&FileEntry> = manifest.base.iter().chain(&manifest.incr).collect();
     if files.is_empty() {
@@ -106,13 +135,7 @@ pub fn load_at_start(srv: &mut Server) -> Result<(), String> {
         "DB loaded from append only file: {:.3} seconds",
         start.elapsed().as_secs_f64()
     );
-    srv.aof.current_size = total;
-    srv.aof.base_size = total;
-    srv.aof.on = true;
-    srv.aof
-        .open_at_start(now)
-        .map_err(|e| format!("Can't open the append-only file: {e}"))?;
-    Ok(())
+    Ok(total)
 }
 
 /// Redis 7's upgrade of a pre-7 `appendonly.aof`: it becomes the base of
