@@ -192,7 +192,7 @@ fn load_rdb_base(srv: &mut Server, buf: &[u8], name: &str) -> Result<(), String>
 
 /// Parse one command at `buf[pos..]`: Ok(None) when the input ends inside
 /// it, Err on a malformed one.
-fn parse_command(buf: &[u8], mut pos: usize) -> Result<Option<(Vec<Bytes>, usize)>, ()> {
+pub fn parse_command(buf: &[u8], mut pos: usize) -> Result<Option<(Vec<Bytes>, usize)>, ()> {
     fn line(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
         let rest = buf.get(pos..)?;
         let end = rest.windows(2).position(|w| w == b"\r\n")?;
