@@ -53,7 +53,7 @@ fn check_resp(buf: &[u8]) -> Check {
                     error: format!("0x{pos:16x}: Unexpected EOF reading RESP"),
                 };
             }
-            Err(()) => {
+            Err(_) => {
                 return Check::Bad {
                     ok_up_to: multi_at.unwrap_or(pos),
                     error: format!("0x{pos:16x}: Expected a command"),
