@@ -135,6 +135,8 @@ pub struct Server {
     /// SHUTDOWN already settled the final save (done or refused by NOSAVE);
     /// a signalled shutdown saves in `prepare_shutdown` when `save` is set.
     pub shutdown_save_settled: bool,
+    /// Counters of RDB saves and loads (INFO persistence).
+    pub rdb_stats: crate::persistence::RdbStats,
     pub exit_code: i32,
     /// Epoch the DEBUG command family may use to change behaviour.
     pub cron_loops: u64,
@@ -201,6 +203,7 @@ impl Server {
             expire_timed_out: false,
             shutdown_asap: false,
             shutdown_save_settled: false,
+            rdb_stats: Default::default(),
             exit_code: 0,
             cron_loops: 0,
             executable: std::env::current_exe()

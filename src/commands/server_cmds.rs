@@ -434,7 +434,7 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
     }
 
     if sel.want("persistence") {
-        // No RDB or AOF yet: nothing loading, saving or rewriting, ever.
+        // Saves are foreground (SAVE) so far, and no AOF yet.
         header(&mut out, "Persistence");
         for f in [
             "loading",
@@ -454,10 +454,20 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         field!(out, "rdb_last_bgsave_status", "ok");
         field!(out, "rdb_last_bgsave_time_sec", "-1");
         field!(out, "rdb_current_bgsave_time_sec", "-1");
-        field!(out, "rdb_saves", "0");
+        field!(out, "rdb_saves", "{}", srv.rdb_stats.saves);
         field!(out, "rdb_last_cow_size", "0");
-        field!(out, "rdb_last_load_keys_expired", "0");
-        field!(out, "rdb_last_load_keys_loaded", "0");
+        field!(
+            out,
+            "rdb_last_load_keys_expired",
+            "{}",
+            srv.rdb_stats.last_load_keys_expired
+        );
+        field!(
+            out,
+            "rdb_last_load_keys_loaded",
+            "{}",
+            srv.rdb_stats.last_load_keys_loaded
+        );
         field!(out, "aof_enabled", "0");
         field!(out, "aof_rewrite_in_progress", "0");
         field!(out, "aof_rewrite_scheduled", "0");
@@ -925,10 +935,25 @@ const DEBUG_HELP: &[&str] = &[
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
     "    true, false.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+    "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
 ];
@@ -987,6 +1012,10 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
         ("object", 3) => debug_object(srv, c, &argv[2]),
         ("reload", _) => debug_reload(srv, c, argv),
+        ("set-skip-checksum-validation", 3) => {
+            crate::persistence::rdb_load::set_skip_checksum(atoi(&argv[2]) != 0);
+            c.reply.ok();
+        }
         ("populate", 3..=5) => debug_populate(srv, c, argv),
         ("protocol", 3) => debug_protocol(c, &argv[2]),
         _ => c.reply.err(&format!(
