@@ -433,7 +433,7 @@ fn hrandfield_shapes() {
     }
     let mut big = model.clone();
     let mut args = vec!["HSET".to_string(), "big".to_string()];
-    for i in 0..200 {
+    for i in 0..600 {
         big.insert(format!("g{i}"), format!("v{i}"));
     }
     for (f, v) in &big {
