@@ -793,6 +793,10 @@ fn flushall(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             srv.dirty += db.len() as u64;
             db.clear();
         }
+        // With save points, Redis also resets the RDB file to the empty dataset.
+        if !srv.cfg.get("save").unwrap_or("").is_empty() {
+            crate::persistence::rdb_save(srv);
+        }
         c.reply.ok();
     }
 }
