@@ -199,9 +199,10 @@ impl<'a> Reader<'a> {
                 if clen > self.remaining() as u64 {
                     return corrupt("Unexpected EOF reading a compressed string");
                 }
-                // LZF expands at most ~256x; anything beyond is corrupt (and
-                // must not make us allocate a huge buffer).
-                if ulen == 0 || ulen > clen.saturating_mul(256) + 64 {
+                // An LZF back-reference is 2-3 bytes for at most 264 output
+                // bytes, so expansion stays under 132x; anything beyond is
+                // corrupt (and must not make us allocate a huge buffer).
+                if ulen == 0 || ulen > clen.saturating_mul(132) + 64 {
                     return corrupt(format!("Invalid LZF lengths {clen}/{ulen}"));
                 }
                 let c = self.take(clen as usize)?;
