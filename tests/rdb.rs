@@ -347,3 +347,45 @@ fn corrupt_files_are_refused_at_start() {
     refused(&dir, "v11.rdb", "Can't handle RDB format version 11");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn migrate_moves_copies_and_reports_target_errors() {
+    let a = Server::start(&[]);
+    let b = Server::start(&[]);
+    let (mut ca, mut cb) = (a.conn(), b.conn());
+    let port = b.port.to_string();
+    ca.cmd(&["RPUSH", "l", "x", "y"]);
+    ca.cmd(&["SET", "s", "v", "PX", "100000"]);
+    assert_eq!(
+        ca.cmd(&["MIGRATE", "127.0.0.1", &port, "l", "3", "1000"]),
+        "+OK\r\n"
+    );
+    assert_eq!(ca.cmd(&["EXISTS", "l"]), ":0\r\n");
+    cb.cmd(&["SELECT", "3"]);
+    assert_eq!(cb.cmd(&["LLEN", "l"]), ":2\r\n");
+    assert_eq!(
+        ca.cmd(&["MIGRATE", "127.0.0.1", &port, "s", "3", "1000", "COPY"]),
+        "+OK\r\n"
+    );
+    assert_eq!(ca.cmd(&["EXISTS", "s"]), ":1\r\n");
+    let pttl = cb.cmd(&["PTTL", "s"]);
+    let ms: i64 = pttl.trim()[1..].parse().unwrap();
+    assert!((90_000..=100_000).contains(&ms), "{pttl}");
+    assert_eq!(
+        ca.cmd(&["MIGRATE", "127.0.0.1", &port, "s", "3", "1000"]),
+        "-ERR Target instance replied with error: BUSYKEY Target key name already exists.\r\n"
+    );
+    assert_eq!(
+        ca.cmd(&["MIGRATE", "127.0.0.1", &port, "nokey", "3", "1000"]),
+        "+NOKEY\r\n"
+    );
+    assert_eq!(
+        ca.cmd(&["MIGRATE", "127.0.0.1", &port, "s", "3", "1000", "KEYS", "s"]),
+        "-ERR When using MIGRATE KEYS option, the key argument must be set to the empty string\r\n"
+    );
+    let dead = common::free_port().to_string();
+    assert_eq!(
+        ca.cmd(&["MIGRATE", "127.0.0.1", &dead, "s", "0", "200"]),
+        "-IOERR error or timeout connecting to the client\r\n"
+    );
+}

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod lists;
 pub mod memory;
 pub mod meta;
+pub mod migrate;
 pub mod multi;
 pub mod pubsub;
 pub mod server_cmds;
@@ -42,6 +43,7 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(keys::COMMANDS);
     v.extend_from_slice(lists::COMMANDS);
     v.extend_from_slice(memory::COMMANDS);
+    v.extend_from_slice(migrate::COMMANDS);
     v.extend_from_slice(multi::COMMANDS);
     v.extend_from_slice(pubsub::COMMANDS);
     v.extend_from_slice(server_cmds::COMMANDS);

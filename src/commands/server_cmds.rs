@@ -550,10 +550,16 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         field!(out, "pubsub_channels", "{}", srv.pubsub.channels.len());
         field!(out, "pubsub_patterns", "{}", srv.pubsub.patterns.len());
         field!(out, "pubsubshard_channels", "{}", srv.pubsub.shard.len());
-        for f in [
-            "latest_fork_usec",
-            "total_forks",
+        for f in ["latest_fork_usec", "total_forks"] {
+            field!(out, f, "0");
+        }
+        field!(
+            out,
             "migrate_cached_sockets",
+            "{}",
+            super::migrate::cached_sockets(srv.now_ms)
+        );
+        for f in [
             "slave_expires_tracked_keys",
             "active_defrag_hits",
             "active_defrag_misses",
