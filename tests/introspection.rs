@@ -357,7 +357,10 @@ fn shutdown_exits() {
         c.cmd(&["SHUTDOWN", "ABORT"]),
         "-ERR No shutdown in progress.\r\n"
     );
-    // A save cannot be taken (no RDB yet): refused unless FORCE.
+    // A save that fails (dump.rdb is a directory) refuses the shutdown
+    // unless FORCE.
+    let rdb = s.dir.join("dump.rdb");
+    std::fs::create_dir_all(&rdb).unwrap();
     assert_eq!(
         c.cmd(&["SHUTDOWN", "SAVE"]),
         "-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
@@ -368,7 +371,16 @@ fn shutdown_exits() {
     assert_eq!(wait_exit(&mut s), Some(0));
 
     let mut s = Server::start(&[]);
+    std::fs::create_dir_all(s.dir.join("dump.rdb")).unwrap();
     s.conn()
         .send_raw(b"*3\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n$5\r\nFORCE\r\n");
     assert_eq!(wait_exit(&mut s), Some(0));
+
+    // SHUTDOWN SAVE writes the dataset.
+    let mut s = Server::start(&[]);
+    let mut c = s.conn();
+    c.cmd(&["SET", "k", "v"]);
+    c.send_raw(b"*2\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n");
+    assert_eq!(wait_exit(&mut s), Some(0));
+    assert!(s.dir.join("dump.rdb").is_file());
 }
