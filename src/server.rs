@@ -132,10 +132,7 @@ pub struct Server {
     /// The last active expire cycle stopped at its time limit.
     expire_timed_out: bool,
     pub shutdown_asap: bool,
-    /// SHUTDOWN already settled the final save (done or refused by NOSAVE);
-    /// a signalled shutdown saves in `prepare_shutdown` when `save` is set.
-    pub shutdown_save_settled: bool,
-    /// Counters of RDB saves and loads (INFO persistence).
+    /// RDB load counters (INFO rdb_last_load_*).
     pub rdb_stats: crate::persistence::RdbStats,
     pub exit_code: i32,
     /// Epoch the DEBUG command family may use to change behaviour.
@@ -163,6 +160,17 @@ pub struct Server {
     pub in_exec: bool,
     /// Clients blocked on keys (BLPOP & co), `blocking.rs`.
     pub blocking: crate::blocking::Blocking,
+    /// Effects of the running execution unit on their way to the AOF
+    /// (`propagate.rs`).
+    pub prop: crate::propagate::Propagation,
+    /// Clients that asked for the replication stream (`replication.rs`).
+    pub replicas: crate::replication::Replicas,
+    /// The append-only file (`persistence/aof.rs`).
+    pub aof: crate::persistence::aof::Aof,
+    /// Background saves (`persistence/background.rs`).
+    pub rdb: crate::persistence::background::RdbState,
+    /// SHUTDOWN already did the final save (or was told not to).
+    pub final_save_done: bool,
 }
 
 fn random_hex(n: usize) -> String {
@@ -202,7 +210,6 @@ impl Server {
             active_expire_enabled: true,
             expire_timed_out: false,
             shutdown_asap: false,
-            shutdown_save_settled: false,
             rdb_stats: Default::default(),
             exit_code: 0,
             cron_loops: 0,
@@ -218,6 +225,11 @@ impl Server {
             pubsub: Default::default(),
             in_exec: false,
             blocking: Default::default(),
+            rdb: Default::default(),
+            prop: Default::default(),
+            aof: Default::default(),
+            replicas: Default::default(),
+            final_save_done: false,
             cfg,
         })
     }
@@ -254,7 +266,10 @@ impl Server {
                 self.shutdown_asap = false;
             }
             let now = mono_us();
-            let mut timeout = if !self.pending_reads.is_empty() || self.expire_timed_out {
+            let mut timeout = if !self.pending_reads.is_empty()
+                || self.expire_timed_out
+                || crate::persistence::background::busy(self)
+            {
                 Duration::ZERO
             } else {
                 Duration::from_micros(next_cron.saturating_sub(now))
@@ -456,6 +471,7 @@ impl Server {
         self.discard_transaction(&mut c);
         self.pubsub_forget(&mut c);
         crate::blocking::remove_client(self, &mut c);
+        crate::replication::remove_client(self, &c);
         let _ = self.poll.registry().deregister(c.conn.source());
         c.conn.shutdown();
         if self.clients.contains(c.token) {
@@ -599,6 +615,17 @@ impl Server {
             self.reject(c, Some(cmd.id), &msg);
             return;
         }
+        if let Some(misconf) = crate::persistence::background::writes_denied(self)
+            && (cmd.has(flags::WRITE)
+                || cmd.name == "ping"
+                || (cmd.name == "exec"
+                    && c.multi
+                        .as_ref()
+                        .is_some_and(|m| m.cmds.iter().any(|(q, _)| q.has(flags::WRITE)))))
+        {
+            self.reject_code(c, Some(cmd.id), &misconf);
+            return;
+        }
         c.last_cmd = cmd.name.as_str();
         let doomed = c.dirty_exec || c.dirty_cas.get();
         // In MULTI everything but the transaction's own controls is queued.
@@ -619,11 +646,16 @@ impl Server {
             self.call(c, cmd, &argv, start);
             crate::blocking::keep_argv(c, argv);
         }
+        if matches!(cmd.name.as_str(), "scan" | "randomkey") {
+            self.prop.no_transaction();
+        }
+        self.flush_propagation();
         c.last_cmd = cmd.name.as_str();
         if c.reply_mode == ReplyMode::SkipNext {
             c.reply_mode = ReplyMode::Skip;
         }
-        if self.blocking.count > 0 && cmd.has(flags::WRITE) {
+        // EXEC too: its queued writes (RENAME, COPY, …) may bring keys in.
+        if self.blocking.count > 0 && (cmd.has(flags::WRITE) || cmd.name == "exec") {
             crate::blocking::signal_existing(self);
         }
     }
@@ -634,8 +666,13 @@ impl Server {
     /// `start` is the monotonic time (µs) the command began.
     pub fn call(&mut self, c: &mut Client, cmd: &'static Command, argv: &[Bytes], start: i64) {
         self.err_mark = c.reply.errors;
+        let (dirty_before, db) = (self.dirty, c.db);
         (cmd.handler)(self, c, argv);
         self.drain_expired(Some(&mut *c));
+        // EXEC's own effects are those of the commands it ran.
+        if cmd.name != "exec" {
+            self.prop.command_done(db, argv, self.dirty > dirty_before);
+        }
         let dur = (now_us() - start).max(0) as u64;
         let st = &mut self.cmd_stats[cmd.id];
         st.calls += 1;
@@ -723,6 +760,10 @@ impl Server {
         if self.expire_timed_out && self.active_expire_enabled {
             self.active_expire_cycle(1000);
         }
+        crate::persistence::background::step(self);
+        // The AOF before any reply: `appendfsync always` acknowledges only
+        // what is on disk.
+        self.aof.flush(self.now_ms);
         let pending = std::mem::take(&mut self.pending_writes);
         for key in pending {
             let Some(slot) = self.clients.get_mut(key) else {
@@ -804,6 +845,8 @@ impl Server {
                 self.free_client(c);
             }
         }
+        crate::persistence::background::cron(self);
+        crate::replication::cron(self);
         if self.active_expire_enabled {
             // Slow cycle: up to 25% of a cron period.
             let budget = 250_000 / self.cfg.hz.max(1) as u64;
@@ -861,6 +904,13 @@ impl Server {
             for (ev, k) in &log {
                 match ev {
                     crate::db::DbEvent::Expired => {
+                        let del = crate::propagate::del_for(&self.cfg, "lazyfree-lazy-expire", k);
+                        self.prop.also(id, del);
+                        // Outside a command each expired key is a unit of
+                        // its own (active expiry).
+                        if c.is_none() {
+                            self.flush_propagation();
+                        }
                         self.signal_modified_key(id, k);
                         self.notify_event(
                             c.as_deref_mut(),
@@ -884,17 +934,30 @@ impl Server {
         }
     }
 
+    /// Hand the operations of the execution unit that just ended to the
+    /// AOF (and, later, replicas).
+    pub fn flush_propagation(&mut self) {
+        if !self.prop.has_pending() {
+            return;
+        }
+        let ops = self.prop.take_unit();
+        self.aof.feed(&ops, self.now_ms);
+        if !self.replicas.is_empty() {
+            crate::replication::feed(self, &ops);
+        }
+    }
+
     /// Finish before exit (SHUTDOWN, SIGTERM). Returns false if the shutdown
     /// was refused.
     pub fn prepare_shutdown(&mut self) -> bool {
         log_warning!("User requested shutdown...");
-        if !self.shutdown_save_settled && !self.cfg.get("save").unwrap_or("").is_empty() {
-            log_notice!("Saving the final RDB snapshot before exiting.");
-            if !crate::persistence::rdb_save(self) {
-                log_warning!("Error trying to save the DB, can't exit.");
-                self.shutdown_save_settled = false;
-                return false;
-            }
+        if !self.final_save_done
+            && !crate::persistence::background::final_save(self, false, false, false)
+        {
+            log_warning!(
+                "SIGTERM received but errors trying to shut down the server, check the logs for more information"
+            );
+            return false;
         }
         // Flush what we can to clients, then close.
         self.before_sleep();

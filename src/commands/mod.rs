@@ -24,8 +24,10 @@ pub mod meta;
 pub mod migrate;
 pub mod multi;
 pub mod pubsub;
+pub mod replication;
 pub mod server_cmds;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 pub mod table;
 pub mod zsets;
@@ -46,8 +48,10 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(migrate::COMMANDS);
     v.extend_from_slice(multi::COMMANDS);
     v.extend_from_slice(pubsub::COMMANDS);
+    v.extend_from_slice(replication::COMMANDS);
     v.extend_from_slice(server_cmds::COMMANDS);
     v.extend_from_slice(sets::COMMANDS);
+    v.extend_from_slice(sort::COMMANDS);
     v.extend_from_slice(strings::COMMANDS);
     v.extend_from_slice(zsets::COMMANDS);
     v

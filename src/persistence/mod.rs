@@ -6,8 +6,12 @@
 //! the reader works on a byte slice and builds values without touching the
 //! keyspace until the whole input has proved sound.
 
+pub mod aof;
+pub mod aof_load;
+pub mod background;
 pub mod rdb;
 pub mod rdb_load;
+pub mod snapshot;
 pub mod ziplist;
 
 /// RDB format version we write (Redis 7.0).
@@ -53,10 +57,9 @@ pub mod ty {
     pub const STREAM_LISTPACKS_3: u8 = 21;
 }
 
-/// INFO persistence counters.
+/// INFO persistence counters of the last load.
 #[derive(Debug, Default, Clone)]
 pub struct RdbStats {
-    pub saves: u64,
     pub last_load_keys_loaded: u64,
     pub last_load_keys_expired: u64,
 }
@@ -74,7 +77,7 @@ pub fn rdb_save(server: &mut crate::server::Server) -> bool {
     match rdb::save_sync(server, &path) {
         Ok(()) => {
             crate::log_notice!("DB saved on disk");
-            server.rdb_stats.saves += 1;
+            server.rdb.saves += 1;
             server.dirty = 0;
             server.lastsave = crate::util::time::now_ms() / 1000;
             true
@@ -172,6 +175,11 @@ fn log_aux(info: &rdb_load::FileInfo, now_ms: i64) {
 /// Load `dbfilename` at start-up. An error is already a log line; the
 /// caller exits with status 1.
 pub fn load_at_start(server: &mut crate::server::Server) -> Result<(), String> {
+    server.aof.refresh_config(&server.cfg);
+    if server.cfg.get("appendonly") == Some("yes") {
+        // The AOF has every write: it is preferred to the RDB, as in Redis.
+        return aof_load::load_at_start(server);
+    }
     let start = std::time::Instant::now();
     let path = rdb_path(server);
     if let Some((dbs, info)) = read_rdb(server, &path)? {
@@ -188,6 +196,9 @@ pub fn load_at_start(server: &mut crate::server::Server) -> Result<(), String> {
 /// DEBUG RELOAD's load: replace (or, with `merge`, add to) the dataset
 /// from `dbfilename`. Nothing changes unless the whole file is sound.
 pub fn reload(server: &mut crate::server::Server, flush: bool, merge: bool) -> Result<(), String> {
+    // The dicts are about to be replaced wholesale: a snapshot walking them
+    // cannot go on.
+    background::abort(server);
     let path = rdb_path(server);
     let loaded = read_rdb(server, &path)?;
     if flush {

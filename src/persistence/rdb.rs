@@ -268,7 +268,7 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value, compress: bool) {
         Value::List(l) => {
             let mut nodes: Vec<Listpack> = Vec::new();
             let mut cur = Listpack::new();
-            for e in l.iter() {
+            l.for_each(|e| {
                 let sz = e.str_len();
                 if !cur.is_empty() && cur.bytes_len() + sz + LIST_NODE_OVERHEAD > LIST_NODE_BYTES {
                     nodes.push(std::mem::take(&mut cur));
@@ -277,7 +277,7 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value, compress: bool) {
                     LpValue::Int(n) => cur.append_int(n),
                     LpValue::Str(s) => cur.append(s),
                 }
-            }
+            });
             if !cur.is_empty() {
                 nodes.push(cur);
             }

@@ -71,6 +71,7 @@ pub struct LoadOpts {
     pub zset: zset::Limits,
     pub max_intset: usize,
     pub list_fill: i32,
+    pub list_depth: i32,
 }
 
 impl LoadOpts {
@@ -90,6 +91,7 @@ impl LoadOpts {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(512),
             list_fill: c.list_max_listpack_size,
+            list_depth: c.list_compress_depth as i32,
         }
     }
 }
@@ -101,6 +103,7 @@ impl Default for LoadOpts {
             zset: zset::Limits::default(),
             max_intset: 512,
             list_fill: -2,
+            list_depth: 0,
         }
     }
 }
@@ -269,9 +272,9 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, opts: &LoadOpts) -> Result<Value, L
             if n == 0 {
                 return Err(LoadError::EmptyKey);
             }
-            let mut l = List::new();
+            let mut l = List::with_options(opts.list_fill as i64, opts.list_depth as i64);
             for _ in 0..n {
-                l.push(&r.string()?, End::Tail, opts.list_fill);
+                l.push(&r.string()?, End::Tail);
             }
             Ok(Value::List(Box::new(l)))
         }
@@ -280,7 +283,7 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, opts: &LoadOpts) -> Result<Value, L
             if n == 0 {
                 return Err(LoadError::EmptyKey);
             }
-            let mut l = List::new();
+            let mut l = List::with_options(opts.list_fill as i64, opts.list_depth as i64);
             for _ in 0..n {
                 let container = if t == ty::LIST_QUICKLIST_2 {
                     r.read_len()?
@@ -295,21 +298,21 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, opts: &LoadOpts) -> Result<Value, L
                     return corrupt("Quicklist integrity check failed.");
                 }
                 if container == 1 {
-                    l.push(&data, End::Tail, opts.list_fill);
+                    l.push(&data, End::Tail);
                 } else if t == ty::LIST_QUICKLIST_2 {
                     if !Listpack::validate(&data, true) {
                         return corrupt("Listpack integrity check failed.");
                     }
                     let lp = Listpack::from_bytes(data);
                     for e in lp.iter() {
-                        push_lp(&mut l, e, opts.list_fill);
+                        push_lp(&mut l, e);
                     }
                 } else {
                     let Some(entries) = ziplist::ziplist_entries(&data) else {
                         return corrupt("Ziplist integrity check failed.");
                     };
                     for e in entries {
-                        push_entry(&mut l, e, opts.list_fill);
+                        push_entry(&mut l, e);
                     }
                 }
             }
@@ -326,9 +329,9 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, opts: &LoadOpts) -> Result<Value, L
             if entries.is_empty() {
                 return Err(LoadError::EmptyKey);
             }
-            let mut l = List::new();
+            let mut l = List::with_options(opts.list_fill as i64, opts.list_depth as i64);
             for e in entries {
-                push_entry(&mut l, e, opts.list_fill);
+                push_entry(&mut l, e);
             }
             Ok(Value::List(Box::new(l)))
         }
@@ -472,17 +475,17 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, opts: &LoadOpts) -> Result<Value, L
     }
 }
 
-fn push_lp(l: &mut List, e: LpValue<'_>, fill: i32) {
+fn push_lp(l: &mut List, e: LpValue<'_>) {
     match e {
-        LpValue::Str(s) => l.push(s, End::Tail, fill),
-        LpValue::Int(n) => l.push(&crate::util::num::i64_to_bytes(n), End::Tail, fill),
+        LpValue::Str(s) => l.push(s, End::Tail),
+        LpValue::Int(n) => l.push(&crate::util::num::i64_to_bytes(n), End::Tail),
     }
 }
 
-fn push_entry(l: &mut List, e: Entry<'_>, fill: i32) {
+fn push_entry(l: &mut List, e: Entry<'_>) {
     match e {
-        Entry::Str(s) => l.push(s, End::Tail, fill),
-        Entry::Int(n) => l.push(&crate::util::num::i64_to_bytes(n), End::Tail, fill),
+        Entry::Str(s) => l.push(s, End::Tail),
+        Entry::Int(n) => l.push(&crate::util::num::i64_to_bytes(n), End::Tail),
     }
 }
 

@@ -14,14 +14,14 @@ fn roundtrip(v: &Value, compress: bool, opts: &LoadOpts) -> Value {
 fn list_of(items: &[Vec<u8>]) -> Value {
     let mut l = List::new();
     for i in items {
-        l.push(i, End::Tail, -2);
+        l.push(i, End::Tail);
     }
     Value::List(Box::new(l))
 }
 
 fn list_items(v: &Value) -> Vec<Vec<u8>> {
     let Value::List(l) = v else { panic!() };
-    l.iter().map(|e| e.to_vec()).collect()
+    l.to_vec()
 }
 
 fn hash_pairs(v: &Value) -> Vec<(Vec<u8>, Vec<u8>)> {
