@@ -408,7 +408,7 @@ pub static DIRECTIVES: &[Directive] = &[
         "hash-max-listpack-entries",
         &["hash-max-ziplist-entries"],
         Kind::Int(0, i64::MAX),
-        "128",
+        "512",
         YES,
         YES,
     ),

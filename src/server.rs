@@ -132,6 +132,8 @@ pub struct Server {
     /// The last active expire cycle stopped at its time limit.
     expire_timed_out: bool,
     pub shutdown_asap: bool,
+    /// RDB load counters (INFO rdb_last_load_*).
+    pub rdb_stats: crate::persistence::RdbStats,
     pub exit_code: i32,
     /// Epoch the DEBUG command family may use to change behaviour.
     pub cron_loops: u64,
@@ -208,6 +210,7 @@ impl Server {
             active_expire_enabled: true,
             expire_timed_out: false,
             shutdown_asap: false,
+            rdb_stats: Default::default(),
             exit_code: 0,
             cron_loops: 0,
             executable: std::env::current_exe()

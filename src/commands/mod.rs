@@ -14,12 +14,14 @@ use crate::server::Server;
 
 pub mod bitops;
 pub mod connection;
+pub mod dump;
 pub mod hashes;
 pub mod introspection;
 pub mod keys;
 pub mod lists;
 pub mod memory;
 pub mod meta;
+pub mod migrate;
 pub mod multi;
 pub mod pubsub;
 pub mod replication;
@@ -37,11 +39,13 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     let mut v = Vec::new();
     v.extend_from_slice(bitops::COMMANDS);
     v.extend_from_slice(connection::COMMANDS);
+    v.extend_from_slice(dump::COMMANDS);
     v.extend_from_slice(hashes::COMMANDS);
     v.extend_from_slice(introspection::COMMANDS);
     v.extend_from_slice(keys::COMMANDS);
     v.extend_from_slice(lists::COMMANDS);
     v.extend_from_slice(memory::COMMANDS);
+    v.extend_from_slice(migrate::COMMANDS);
     v.extend_from_slice(multi::COMMANDS);
     v.extend_from_slice(pubsub::COMMANDS);
     v.extend_from_slice(replication::COMMANDS);

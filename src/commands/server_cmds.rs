@@ -440,8 +440,18 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         field!(out, "loading", "0");
         field!(out, "async_loading", "0");
         crate::persistence::background::info_fields(srv, &mut out);
-        field!(out, "rdb_last_load_keys_expired", "0");
-        field!(out, "rdb_last_load_keys_loaded", "0");
+        field!(
+            out,
+            "rdb_last_load_keys_expired",
+            "{}",
+            srv.rdb_stats.last_load_keys_expired
+        );
+        field!(
+            out,
+            "rdb_last_load_keys_loaded",
+            "{}",
+            srv.rdb_stats.last_load_keys_loaded
+        );
         srv.aof.info_fields(&mut out, srv.now_ms);
         field!(out, "module_fork_in_progress", "0");
         field!(out, "module_fork_last_cow_size", "0");
@@ -515,10 +525,16 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         field!(out, "pubsub_channels", "{}", srv.pubsub.channels.len());
         field!(out, "pubsub_patterns", "{}", srv.pubsub.patterns.len());
         field!(out, "pubsubshard_channels", "{}", srv.pubsub.shard.len());
-        for f in [
-            "latest_fork_usec",
-            "total_forks",
+        for f in ["latest_fork_usec", "total_forks"] {
+            field!(out, f, "0");
+        }
+        field!(
+            out,
             "migrate_cached_sockets",
+            "{}",
+            super::migrate::cached_sockets(srv.now_ms)
+        );
+        for f in [
             "slave_expires_tracked_keys",
             "active_defrag_hits",
             "active_defrag_misses",
@@ -900,6 +916,19 @@ const DEBUG_HELP: &[&str] = &[
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
     "    true, false.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -907,6 +936,8 @@ const DEBUG_HELP: &[&str] = &[
     "QUICKLIST-PACKED-THRESHOLD <size>",
     "    Sets the threshold for elements to be inserted as plain vs packed nodes",
     "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+    "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+    "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "LISTPACK <key>",
@@ -1005,6 +1036,10 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
                 std::process::exit(1);
             }
         },
+        ("set-skip-checksum-validation", 3) => {
+            crate::persistence::rdb_load::set_skip_checksum(atoi(&argv[2]) != 0);
+            c.reply.ok();
+        }
         ("populate", 3..=5) => debug_populate(srv, c, argv),
         ("protocol", 3) => debug_protocol(c, &argv[2]),
         ("listpack", 3) | ("quicklist", 3 | 4) => debug_repr(srv, c, argv),

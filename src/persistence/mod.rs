@@ -57,6 +57,13 @@ pub mod ty {
     pub const STREAM_LISTPACKS_3: u8 = 21;
 }
 
+/// INFO persistence counters of the last load.
+#[derive(Debug, Default, Clone)]
+pub struct RdbStats {
+    pub last_load_keys_loaded: u64,
+    pub last_load_keys_expired: u64,
+}
+
 /// The RDB file of the configuration (`dbfilename`, relative to `dir`,
 /// which is the working directory).
 pub fn rdb_path(server: &crate::server::Server) -> std::path::PathBuf {
@@ -70,6 +77,7 @@ pub fn rdb_save(server: &mut crate::server::Server) -> bool {
     match rdb::save_sync(server, &path) {
         Ok(()) => {
             crate::log_notice!("DB saved on disk");
+            server.rdb.saves += 1;
             server.dirty = 0;
             server.lastsave = crate::util::time::now_ms() / 1000;
             true
@@ -109,18 +117,40 @@ fn read_rdb(
     match rdb_load::load_file(&buf, server.dbs.len(), &opts, now, checksum) {
         Ok((dbs, info)) => {
             log_aux(&info, now);
-            crate::log_notice!(
-                "Done loading RDB, keys loaded: {}, keys expired: {}.",
-                info.keys_loaded,
-                info.expired_skipped
-            );
+            if info.empty_skipped > 0 {
+                crate::log_warning!(
+                    "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+                    info.keys_loaded,
+                    info.expired_skipped,
+                    info.empty_skipped
+                );
+            } else {
+                crate::log_notice!(
+                    "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                    info.keys_loaded,
+                    info.expired_skipped
+                );
+            }
             Ok(Some((dbs, info)))
         }
-        Err(rdb_load::LoadError::Corrupt(m)) => Err(format!(
-            "Internal error in RDB reading offset 0, function at rdb.c:0 -> {m}"
-        )),
+        Err(rdb_load::LoadError::Corrupt(m)) => {
+            let line =
+                format!("Internal error in RDB reading offset 0, function at rdb.c:0 -> {m}");
+            // Redis then runs its RDB checker on the file, which reports the
+            // problem again in redis-check-rdb's format.
+            crate::log::write_raw(&format!(
+                "[offset 0] Checking RDB file {}\n--- RDB ERROR DETECTED ---\n[offset 0] {line}\n",
+                path.display()
+            ));
+            Err(line)
+        }
         Err(e) => Err(format!("Fatal error loading the DB: {e}. Exiting.")),
     }
+}
+
+fn note_load(server: &mut crate::server::Server, info: &rdb_load::FileInfo) {
+    server.rdb_stats.last_load_keys_loaded = info.keys_loaded;
+    server.rdb_stats.last_load_keys_expired = info.expired_skipped;
 }
 
 /// The notice lines Redis prints from a file's AUX fields.
@@ -152,8 +182,9 @@ pub fn load_at_start(server: &mut crate::server::Server) -> Result<(), String> {
     }
     let start = std::time::Instant::now();
     let path = rdb_path(server);
-    if let Some((dbs, _)) = read_rdb(server, &path)? {
+    if let Some((dbs, info)) = read_rdb(server, &path)? {
         server.dbs = dbs;
+        note_load(server, &info);
         crate::log_notice!(
             "DB loaded from disk: {:.3} seconds",
             start.elapsed().as_secs_f64()
@@ -176,9 +207,10 @@ pub fn reload(server: &mut crate::server::Server, flush: bool, merge: bool) -> R
             server.dbs[id].clear();
         }
     }
-    let Some((dbs, _)) = loaded else {
+    let Some((dbs, info)) = loaded else {
         return Err(format!("Can't open {}: no such file", path.display()));
     };
+    note_load(server, &info);
     for (id, mut db) in dbs.into_iter().enumerate() {
         if server.dbs[id].is_empty() {
             std::mem::swap(&mut server.dbs[id].keys, &mut db.keys);

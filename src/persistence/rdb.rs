@@ -453,6 +453,21 @@ mod tests {
     }
 
     #[test]
+    fn lzf_roundtrip() {
+        let text: Vec<u8> = (0..10_000u32)
+            .map(|i| b"the quick brown fox "[(i % 20) as usize] ^ ((i / 1000) as u8))
+            .collect();
+        let c = lzf_compress(&text).expect("compressible");
+        assert!(c.len() < text.len() / 4);
+        assert_eq!(lzf::decompress(&c, text.len()).unwrap(), text);
+        // Incompressible input is stored plain.
+        let noise: Vec<u8> = (0..64u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        assert!(lzf_compress(&noise).is_none());
+    }
+
+    #[test]
     fn header_like_redis() {
         let mut out = Vec::new();
         write_header(
