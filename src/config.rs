@@ -317,7 +317,7 @@ pub static DIRECTIVES: &[Directive] = &[
         YES,
     ),
     d("aof-load-truncated", Kind::Bool, "yes", YES, YES),
-    d("aof-use-rdb-preamble", Kind::Bool, "yes", YES, NO),
+    d("aof-use-rdb-preamble", Kind::Bool, "yes", YES, YES),
     d("aof-timestamp-enabled", Kind::Bool, "no", YES, YES),
     d("aof-rewrite-incremental-fsync", Kind::Bool, "yes", YES, NO),
     // replication

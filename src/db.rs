@@ -56,6 +56,17 @@ pub enum DbEvent {
     Miss,
 }
 
+/// The AOF is being replayed (see `is_expired`).
+static LOADING: AtomicBool = AtomicBool::new(false);
+
+pub fn set_loading(on: bool) {
+    LOADING.store(on, Ordering::Relaxed);
+}
+
+pub fn is_loading() -> bool {
+    LOADING.load(Ordering::Relaxed)
+}
+
 /// `notify-keyspace-events` includes `m`: reads that miss are logged.
 static KEYMISS_EVENTS: AtomicBool = AtomicBool::new(false);
 
@@ -204,7 +215,9 @@ impl Db {
 
     /// Whether `key` exists but has expired (without deleting it).
     pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
-        matches!(self.get_expire(key), Some(t) if t <= now_ms)
+        // While the AOF is replayed nothing expires: the commands recorded
+        // after a key's TTL ran out still saw the key (Redis's loading rule).
+        !is_loading() && matches!(self.get_expire(key), Some(t) if t <= now_ms)
     }
 
     /// Delete `key` if it has expired. Returns true when it was deleted.

@@ -163,23 +163,6 @@ fn main() {
             unimpl.join(", ")
         );
     }
-    let port = cfg.port;
-    if cfg.always_show_logo {
-        log::write_raw(&format!(
-            "cinnabar {CINNABAR_VERSION} (Redis {REDIS_VERSION} compatible) 64 bit\nRunning in standalone mode\nPort: {port}\n PID: {pid}\n\n"
-        ));
-    } else {
-        log_notice!("Running mode=standalone, port={port}.");
-    }
-    if cfg.daemonize && cfg.pidfile.is_empty() {
-        // Redis's default when daemonized without a pidfile.
-        let _ = cfg.set("pidfile", &["/var/run/redis.pid".to_string()]);
-    }
-    if !cfg.pidfile.is_empty()
-        && let Err(e) = std::fs::write(&cfg.pidfile, format!("{pid}\n"))
-    {
-        log_warning!("Failed to write PID file: {e}");
-    }
     let mut srv = match Server::new(cfg) {
         Ok(s) => s,
         Err(e) => {
@@ -192,6 +175,25 @@ fn main() {
             log_warning!("{line}");
         }
         std::process::exit(1);
+    }
+    // As Redis: the logo (with the PID line test harnesses wait for) and
+    // the pidfile come once the listeners are open.
+    let port = srv.cfg.port;
+    if srv.cfg.always_show_logo {
+        log::write_raw(&format!(
+            "cinnabar {CINNABAR_VERSION} (Redis {REDIS_VERSION} compatible) 64 bit\nRunning in standalone mode\nPort: {port}\n PID: {pid}\n\n"
+        ));
+    } else {
+        log_notice!("Running mode=standalone, port={port}.");
+    }
+    if srv.cfg.daemonize && srv.cfg.pidfile.is_empty() {
+        // Redis's default when daemonized without a pidfile.
+        let _ = srv.cfg.set("pidfile", &["/var/run/redis.pid".to_string()]);
+    }
+    if !srv.cfg.pidfile.is_empty()
+        && let Err(e) = std::fs::write(&srv.cfg.pidfile, format!("{pid}\n"))
+    {
+        log_warning!("Failed to write PID file: {e}");
     }
     log_notice!("Server initialized");
     if let Err(e) = cinnabar::persistence::load_at_start(&mut srv) {

@@ -290,10 +290,18 @@ impl Server {
                     self.accept(t);
                 } else {
                     let key = t - LISTENER_TOKENS;
+                    // With `appendfsync always`, write before reading (Redis's
+                    // AE_BARRIER): a reply produced by this read must wait
+                    // for before_sleep, which syncs the AOF first.
+                    let barrier =
+                        self.aof.on && self.aof.fsync == crate::persistence::aof::Fsync::Always;
+                    if barrier && ev.is_writable() {
+                        self.handle_writable(key);
+                    }
                     if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                         self.handle_readable(key);
                     }
-                    if ev.is_writable() {
+                    if !barrier && ev.is_writable() {
                         self.handle_writable(key);
                     }
                 }

@@ -690,7 +690,8 @@ fn expire_generic(
         c.reply.int(0);
         return;
     }
-    if when <= now {
+    // While loading, a time already past is kept (the key expires later).
+    if when <= now && !crate::db::is_loading() {
         db.delete(key);
         srv.prop.rewrite(crate::propagate::del_for(
             &srv.cfg,
@@ -707,7 +708,11 @@ fn expire_generic(
     }
     srv.dirty += 1;
     srv.signal_modified_key(c.db, key);
-    let event = if when <= now { "del" } else { "expire" };
+    let event = if when <= now && !crate::db::is_loading() {
+        "del"
+    } else {
+        "expire"
+    };
     srv.notify(c, notify::GENERIC, event, key, c.db);
     c.reply.int(1);
 }

@@ -843,6 +843,10 @@ fn apply(srv: &mut Server, name: &str) {
             let _ = srv.cfg.set("hz", &[hz.to_string()]);
             srv.hz = hz;
         }
+        "appendfsync" | "aof-timestamp-enabled" | "no-appendfsync-on-rewrite" => {
+            srv.aof.refresh_config(&srv.cfg)
+        }
+        "appendonly" => crate::persistence::background::apply_appendonly(srv),
         _ => {}
     }
 }
@@ -1025,6 +1029,10 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
         ("object", 3) => debug_object(srv, c, &argv[2]),
         ("reload", _) => debug_reload(srv, c, argv),
+        ("aof-flush-sleep", 3) => {
+            srv.aof.flush_sleep_us = atoi(&argv[2]).max(0) as u64;
+            c.reply.ok();
+        }
         ("loadaof", 2) => match crate::persistence::aof_load::reload(srv) {
             Ok(()) => {
                 log_warning!("Append Only File loaded by DEBUG LOADAOF");

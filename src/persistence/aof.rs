@@ -166,8 +166,10 @@ impl Names {
         self.dir.join(format!("{}.manifest", self.filename))
     }
 
-    pub fn base_name(&self, seq: u64) -> String {
-        format!("{}.{seq}.base.rdb", self.filename)
+    /// `.base.rdb`, or `.base.aof` for a base of commands.
+    pub fn base_name(&self, seq: u64, resp: bool) -> String {
+        let ext = if resp { "aof" } else { "rdb" };
+        format!("{}.{seq}.base.{ext}", self.filename)
     }
 
     pub fn incr_name(&self, seq: u64) -> String {
@@ -257,6 +259,8 @@ pub struct Aof {
     pub delayed_fsync: u64,
     /// `no-appendfsync-on-rewrite`.
     pub no_fsync_on_rewrite: bool,
+    /// DEBUG AOF-FLUSH-SLEEP: pause before each write (tests).
+    pub flush_sleep_us: u64,
 }
 
 impl Aof {
@@ -283,6 +287,9 @@ impl Aof {
     /// Write what was appended; fsync per policy. Called before replies
     /// are written (so `always` acknowledges only what is on disk).
     pub fn flush(&mut self, now_ms: i64) {
+        if self.flush_sleep_us > 0 && !self.buf.is_empty() {
+            std::thread::sleep(std::time::Duration::from_micros(self.flush_sleep_us));
+        }
         if self.buf.is_empty() {
             self.maybe_background_fsync(now_ms);
             return;
@@ -389,11 +396,11 @@ impl Aof {
         }
     }
 
-    /// The next base file of a rewrite.
-    pub fn next_base(&self) -> FileEntry {
+    /// The next base file of a rewrite (commands when `resp`).
+    pub fn next_base(&self, resp: bool) -> FileEntry {
         let seq = self.manifest.next_base_seq();
         FileEntry {
-            name: self.names.base_name(seq),
+            name: self.names.base_name(seq, resp),
             seq,
             kind: 'b',
         }

@@ -165,9 +165,16 @@ fn upgrade_old_aof(names: &Names) -> Result<Manifest, String> {
 fn create_fresh(srv: &mut Server, names: &Names, now: i64) -> Result<(), String> {
     std::fs::create_dir_all(&names.dir)
         .map_err(|e| format!("Can't create AOF directory {}: {e}", names.dir.display()))?;
-    let base = srv.aof.next_base();
-    super::rdb::save_sync(srv, &names.dir.join(&base.name))
-        .map_err(|e| format!("Can't create AOF base file: {e}"))?;
+    // The dataset is empty at this point: an empty base of either kind.
+    let resp = srv.cfg.get("aof-use-rdb-preamble") == Some("no");
+    let base = srv.aof.next_base(resp);
+    let path = names.dir.join(&base.name);
+    if resp {
+        std::fs::write(&path, b"").and_then(|()| std::fs::File::open(&path)?.sync_all())
+    } else {
+        super::rdb::save_sync(srv, &path)
+    }
+    .map_err(|e| format!("Can't create AOF base file: {e}"))?;
     log_notice!("Creating AOF base file {} on server start", base.name);
     srv.aof.manifest.base = Some(base);
     srv.aof.on = true;
@@ -254,6 +261,7 @@ fn replay(srv: &mut Server, buf: &[u8], name: &str) -> Result<Replay, String> {
     );
     c.authenticated = true;
     srv.prop.muted = true;
+    crate::db::set_loading(true);
     let mut pos = 0usize;
     let mut multi_at: Option<usize> = None;
     let result = loop {
@@ -300,6 +308,7 @@ fn replay(srv: &mut Server, buf: &[u8], name: &str) -> Result<Replay, String> {
         pos = next;
     };
     srv.prop.muted = false;
+    crate::db::set_loading(false);
     result
 }
 

@@ -84,7 +84,7 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
     }
     srv.rdb.last_try = now_ms() / 1000;
     let path = super::rdb_path(srv);
-    match start_snapshot(srv, &path) {
+    match start_snapshot(srv, &path, false) {
         Ok(s) => {
             log_notice!("Background saving started");
             srv.rdb.snapshot = Some(s);
@@ -102,9 +102,15 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
     }
 }
 
-fn start_snapshot(srv: &mut Server, path: &std::path::Path) -> std::io::Result<Snapshot> {
+fn start_snapshot(
+    srv: &mut Server,
+    path: &std::path::Path,
+    resp: bool,
+) -> std::io::Result<Snapshot> {
     let opts = snapshot::Start {
         path,
+        resp,
+        timestamp: srv.aof.timestamps,
         compress: srv.cfg.get("rdbcompression") != Some("no"),
         checksum: srv.cfg.get("rdbchecksum") != Some("no"),
         incremental_fsync: srv.cfg.get("rdb-save-incremental-fsync") != Some("no"),
@@ -127,7 +133,8 @@ pub fn rewrite_aof(srv: &mut Server) -> Result<(), String> {
         srv.aof.names = super::aof::Names::from_server(srv);
     }
     let now = now_ms();
-    let base = srv.aof.next_base();
+    let resp = srv.cfg.get("aof-use-rdb-preamble") == Some("no");
+    let base = srv.aof.next_base(resp);
     let started = std::fs::create_dir_all(&srv.aof.names.dir)
         .and_then(|()| {
             if srv.aof.on {
@@ -138,7 +145,7 @@ pub fn rewrite_aof(srv: &mut Server) -> Result<(), String> {
         })
         .and_then(|()| {
             let path = srv.aof.names.dir.join(&base.name);
-            start_snapshot(srv, &path)
+            start_snapshot(srv, &path, resp)
         });
     match started {
         Ok(s) => {
@@ -246,9 +253,10 @@ pub fn abort_bgsave(srv: &mut Server) {
 
 /// serverCron's part: start a scheduled BGSAVE, or one a save point calls
 /// for.
-pub fn cron(srv: &mut Server) {
-    srv.aof.refresh_config(&srv.cfg);
-    // CONFIG SET appendonly: switch the AOF on (with a rewrite) or off.
+/// Follow the `appendonly` directive (CONFIG SET, and retried from cron
+/// when a snapshot was in the way): switch the AOF on, starting with a
+/// rewrite as Redis does, or off.
+pub fn apply_appendonly(srv: &mut Server) {
     let want_aof = srv.cfg.get("appendonly") == Some("yes");
     if !want_aof && srv.aof.on {
         if matches!(srv.rdb.purpose, Purpose::AofRewrite(_)) {
@@ -262,6 +270,11 @@ pub fn cron(srv: &mut Server) {
             srv.aof.on = false;
         }
     }
+}
+
+pub fn cron(srv: &mut Server) {
+    srv.aof.refresh_config(&srv.cfg);
+    apply_appendonly(srv);
     if srv.rdb.snapshot.is_some() {
         return;
     }

@@ -8,6 +8,7 @@
 
 pub mod aof;
 pub mod aof_load;
+pub mod aof_rewrite;
 pub mod background;
 pub mod rdb;
 pub mod rdb_load;

@@ -73,6 +73,8 @@ pub struct DbSnap {
     /// Sizes at the start, for the RESIZEDB hint.
     sizes: (u64, u64),
     opts: WriteOpts,
+    /// Entries as commands (an AOF base without RDB preamble), not RDB.
+    resp: bool,
     /// Encoded entries not yet handed to the writer.
     out: Vec<u8>,
     cursor: u64,
@@ -105,7 +107,7 @@ impl DbSnap {
             return;
         }
         let before = self.out.len();
-        encode(&mut self.out, &self.opts, key, o, expires);
+        encode(&mut self.out, &self.opts, self.resp, key, o, expires);
         o.epoch = self.epoch;
         self.keys_done += 1;
         self.cow_bytes += (self.out.len() - before) as u64;
@@ -138,6 +140,7 @@ impl DbSnap {
         let DbSnap {
             epoch,
             opts,
+            resp,
             out,
             cursor,
             walked,
@@ -157,7 +160,7 @@ impl DbSnap {
                 let mut n = 0u64;
                 *cursor = keys.scan_mut(*cursor, |k, o| {
                     if o.epoch != *epoch {
-                        encode(out, opts, k.as_bytes(), o, expires);
+                        encode(out, opts, *resp, k.as_bytes(), o, expires);
                         o.epoch = *epoch;
                         n += 1;
                     }
@@ -201,6 +204,7 @@ impl DbSnap {
 fn encode(
     out: &mut Vec<u8>,
     opts: &WriteOpts,
+    resp: bool,
     key: &[u8],
     o: &Obj,
     expires: &Dict<SmallBytes, i64>,
@@ -210,7 +214,11 @@ fn encode(
     } else {
         expires.get(key).copied()
     };
-    rdb::write_entry(out, key, o, exp, opts);
+    if resp {
+        super::aof_rewrite::write_entry(out, key, o, exp);
+    } else {
+        rdb::write_entry(out, key, o, exp, opts);
+    }
 }
 
 /// A snapshot in progress (`Server::snapshot`).
@@ -236,13 +244,18 @@ pub struct Snapshot {
     /// `rdb-key-save-delay` (µs per key): pace the walk (tests use it to
     /// keep a BGSAVE running); the loop is never put to sleep for it.
     key_delay_us: i64,
-    /// Why the snapshot was taken, for the log.
     pub temp: PathBuf,
+    /// Commands rather than RDB (see `Start::resp`).
+    resp: bool,
 }
 
 /// Options for starting a snapshot.
 pub struct Start<'a> {
     pub path: &'a Path,
+    /// Write commands (an AOF base with `aof-use-rdb-preamble no`), with a
+    /// `#TS:` annotation first when `timestamp` is set.
+    pub resp: bool,
+    pub timestamp: bool,
     pub compress: bool,
     pub checksum: bool,
     pub incremental_fsync: bool,
@@ -266,7 +279,11 @@ pub fn start(srv: &mut crate::server::Server, opts: &Start) -> std::io::Result<S
         now_ms: crate::util::time::now_ms(),
     };
     let mut pending = Vec::with_capacity(CHUNK);
-    rdb::write_header(&mut pending, &rdb::aux_fields(srv, false));
+    if !opts.resp {
+        rdb::write_header(&mut pending, &rdb::aux_fields(srv, false));
+    } else if opts.timestamp {
+        pending.extend_from_slice(format!("#TS:{}\r\n", wopts.now_ms / 1000).as_bytes());
+    }
     let mut keys_total = 0;
     for db in &mut srv.dbs {
         if db.keys.is_empty() {
@@ -278,6 +295,7 @@ pub fn start(srv: &mut crate::server::Server, opts: &Start) -> std::io::Result<S
             db: db.id,
             sizes: (db.keys.len() as u64, db.expires.len() as u64),
             opts: wopts,
+            resp: opts.resp,
             out: Vec::new(),
             cursor: 0,
             walked: false,
@@ -289,11 +307,13 @@ pub fn start(srv: &mut crate::server::Server, opts: &Start) -> std::io::Result<S
     let (tx, rx) = sync_channel(QUEUE);
     let (done_tx, done) = sync_channel(1);
     let (temp2, target) = (temp.clone(), opts.path.to_path_buf());
-    let (checksum, fsync_often) = (opts.checksum, opts.incremental_fsync);
+    // An RDB ends with its CRC (zero without `rdbchecksum`); commands don't.
+    let trailer = (!opts.resp).then_some(opts.checksum);
+    let fsync_often = opts.incremental_fsync;
     std::thread::Builder::new()
         .name("rdb-writer".into())
         .spawn(move || {
-            let r = write_file(file, rx, &temp2, &target, checksum, fsync_often);
+            let r = write_file(file, rx, &temp2, &target, trailer, fsync_often);
             if r.is_err() {
                 let _ = std::fs::remove_file(&temp2);
             }
@@ -315,6 +335,7 @@ pub fn start(srv: &mut crate::server::Server, opts: &Start) -> std::io::Result<S
         cow_bytes: 0,
         key_delay_us: opts.key_delay_us,
         temp,
+        resp: opts.resp,
     })
 }
 
@@ -326,9 +347,10 @@ fn write_file(
     rx: Receiver<Msg>,
     temp: &Path,
     target: &Path,
-    checksum: bool,
+    trailer: Option<bool>,
     fsync_often: bool,
 ) -> Result<u64, String> {
+    let checksum = trailer == Some(true);
     let mut crc = 0u64;
     let mut written = 0u64;
     let mut synced = 0u64;
@@ -351,7 +373,10 @@ fn write_file(
             Err(_) => return Err("snapshot abandoned".into()),
         }
     }
-    f.write_all(&crc.to_le_bytes()).map_err(err)?;
+    if trailer.is_some() {
+        f.write_all(&crc.to_le_bytes()).map_err(err)?;
+        written += 8;
+    }
     f.sync_all().map_err(err)?;
     drop(f);
     std::fs::rename(temp, target).map_err(|e| {
@@ -369,7 +394,7 @@ fn write_file(
     {
         let _ = d.sync_all();
     }
-    Ok(written + 8)
+    Ok(written)
 }
 
 /// How a finished snapshot ended.
@@ -428,7 +453,17 @@ impl Snapshot {
                 && s.walk(&mut db.keys, &db.expires, deadline, &mut limit, &mut drops);
             if !s.out.is_empty() {
                 if self.stream_db != Some(s.db) {
-                    rdb::write_select_db(&mut self.pending, s.db, s.sizes.0, s.sizes.1);
+                    if self.resp {
+                        crate::propagate::encode_command(
+                            &mut self.pending,
+                            &[
+                                bytes::Bytes::from_static(b"SELECT"),
+                                bytes::Bytes::from(s.db.to_string()),
+                            ],
+                        );
+                    } else {
+                        rdb::write_select_db(&mut self.pending, s.db, s.sizes.0, s.sizes.1);
+                    }
                     self.stream_db = Some(s.db);
                 }
                 self.pending.append(&mut s.out);
@@ -445,7 +480,8 @@ impl Snapshot {
             // The writer frees them; if it is gone the loop drops them.
             let _ = self.tx.try_send(Msg::Drop(Box::new(d)));
         }
-        if all_done {
+        let eof = all_done && !self.resp;
+        if eof {
             rdb::write_eof(&mut self.pending);
         }
         if !self.pending.is_empty() && (all_done || self.pending.len() >= CHUNK / 4) {
@@ -454,7 +490,7 @@ impl Snapshot {
                 Ok(()) => {}
                 Err(TrySendError::Full(Msg::Chunk(c))) => {
                     self.pending = c;
-                    if all_done {
+                    if eof {
                         // Undo the EOF; it is appended again next time.
                         self.pending.pop();
                     }

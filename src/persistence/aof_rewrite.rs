@@ -1,0 +1,72 @@
+//! The RESP form of the dataset, for an AOF base file written with
+//! `aof-use-rdb-preamble no`: each entry as the commands that rebuild it
+//! (SET, RPUSH, HMSET, SADD, ZADD, 64 items per command, then PEXPIREAT),
+//! as Redis's rewriteAppendOnlyFile writes them.
+
+use bytes::Bytes;
+
+use crate::propagate::encode_command;
+use crate::types::{Obj, Value};
+
+/// Items per variadic command (Redis's AOF_REWRITE_ITEMS_PER_CMD).
+const ITEMS_PER_CMD: usize = 64;
+
+fn b(s: &[u8]) -> Bytes {
+    Bytes::copy_from_slice(s)
+}
+
+/// Emit `name key items…` in batches of `per` items (`per` arguments each
+/// `width` long, e.g. field+value pairs).
+fn batched(out: &mut Vec<u8>, name: &'static [u8], key: &[u8], args: Vec<Bytes>, width: usize) {
+    for chunk in args.chunks(ITEMS_PER_CMD * width) {
+        let mut argv = Vec::with_capacity(chunk.len() + 2);
+        argv.push(Bytes::from_static(name));
+        argv.push(b(key));
+        argv.extend_from_slice(chunk);
+        encode_command(out, &argv);
+    }
+}
+
+/// Append the commands that rebuild `key` (and its TTL) to `out`.
+pub fn write_entry(out: &mut Vec<u8>, key: &[u8], o: &Obj, expire_ms: Option<i64>) {
+    match &o.v {
+        Value::Int(_) | Value::Str(_) => encode_command(
+            out,
+            &[Bytes::from_static(b"SET"), b(key), b(&o.v.string_bytes())],
+        ),
+        Value::List(l) => {
+            let items = l.to_vec().into_iter().map(Bytes::from).collect();
+            batched(out, b"RPUSH", key, items, 1);
+        }
+        Value::Hash(h) => {
+            let mut args = Vec::with_capacity(h.len() * 2);
+            for (f, v) in h.iter() {
+                args.push(Bytes::from(f.to_vec()));
+                args.push(Bytes::from(v.to_vec()));
+            }
+            batched(out, b"HMSET", key, args, 2);
+        }
+        Value::Set(s) => {
+            let items = s.iter().map(|m| Bytes::from(m.to_vec())).collect();
+            batched(out, b"SADD", key, items, 1);
+        }
+        Value::ZSet(z) => {
+            let mut args = Vec::with_capacity(z.len() * 2);
+            for (m, score) in z.range(0, z.len(), false) {
+                args.push(Bytes::from(crate::util::num::fmt_double_g17(score)));
+                args.push(Bytes::from(m));
+            }
+            batched(out, b"ZADD", key, args, 2);
+        }
+    }
+    if let Some(t) = expire_ms {
+        encode_command(
+            out,
+            &[
+                Bytes::from_static(b"PEXPIREAT"),
+                b(key),
+                Bytes::from(t.to_string()),
+            ],
+        );
+    }
+}
