@@ -186,18 +186,18 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(0, i64::MAX),
         "0",
         YES,
-        NO,
+        YES,
     ),
-    d("latency-tracking", Kind::Bool, "yes", YES, NO),
+    d("latency-tracking", Kind::Bool, "yes", YES, YES),
     d(
         "latency-tracking-info-percentiles",
         Kind::Words,
         "50 99 99.9",
         YES,
-        NO,
+        YES,
     ),
-    d("slowlog-log-slower-than", LL, "10000", YES, NO),
-    d("slowlog-max-len", Kind::Int(0, i64::MAX), "128", YES, NO),
+    d("slowlog-log-slower-than", LL, "10000", YES, YES),
+    d("slowlog-max-len", Kind::Int(0, i64::MAX), "128", YES, YES),
     d("notify-keyspace-events", Kind::Str, "", YES, YES),
     d("lua-time-limit", LL, "5000", YES, NO),
     d("busy-reply-threshold", LL, "5000", YES, NO),
@@ -783,6 +783,11 @@ pub struct Config {
     pub notify_flags: u32,
     /// `list-max-listpack-size`, clamped as quicklistSetFill.
     pub list_max_listpack_size: i32,
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: usize,
+    pub latency_monitor_threshold: i64,
+    pub latency_tracking: bool,
+    pub latency_percentiles: Vec<f64>,
 }
 
 impl Default for Config {
@@ -818,6 +823,11 @@ impl Default for Config {
             zset_max_listpack_value: 64,
             notify_flags: 0,
             list_max_listpack_size: -2,
+            slowlog_log_slower_than: 10000,
+            slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_percentiles: vec![],
         };
         c.refresh();
         c
@@ -852,6 +862,9 @@ pub fn parse_memory(s: &str) -> Option<i64> {
 pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
     match d.kind {
         Kind::Words if d.name == "replicaof" => return validate_replicaof(args),
+        Kind::Words if d.name == "latency-tracking-info-percentiles" => {
+            return validate_percentiles(args);
+        }
         Kind::Words => return Ok(args.join(" ")),
         Kind::Flags(opts) => {
             let words: Vec<String> = args
@@ -924,6 +937,31 @@ pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
         }
         Kind::Str | Kind::Words | Kind::Flags(_) => Ok(v.clone()),
     }
+}
+
+/// Percentiles between 0 and 100, printed as Redis's trimmed `%f`.
+fn validate_percentiles(args: &[String]) -> Result<String, String> {
+    let words: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
+    let mut out = Vec::new();
+    for w in words {
+        let p = crate::util::num::parse_f64(w.as_bytes())
+            .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+        if !(0.0..=100.0).contains(&p) {
+            return Err(
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                    .into(),
+            );
+        }
+        let mut t = format!("{p:.6}");
+        while t.ends_with('0') {
+            t.pop();
+        }
+        if t.ends_with('.') {
+            t.pop();
+        }
+        out.push(t);
+    }
+    Ok(out.join(" "))
 }
 
 /// `replicaof <host> <port>` or `replicaof no one`.
@@ -1009,6 +1047,16 @@ impl Config {
         crate::db::set_keymiss_events(self.notify_flags & crate::notify::KEY_MISS != 0);
         self.list_max_listpack_size =
             crate::types::list::clamp_fill(self.int("list-max-listpack-size"));
+        self.slowlog_log_slower_than = self.int("slowlog-log-slower-than");
+        self.slowlog_max_len = self.int("slowlog-max-len") as usize;
+        self.latency_monitor_threshold = self.int("latency-monitor-threshold");
+        self.latency_tracking = self.yes("latency-tracking");
+        self.latency_percentiles = self
+            .get("latency-tracking-info-percentiles")
+            .unwrap_or("")
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
         crate::db::set_access_policy(
             self.get("maxmemory-policy").unwrap_or("").ends_with("lfu"),
             self.int("lfu-log-factor") as u32,

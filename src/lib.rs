@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod dict;
 pub mod encoding;
+pub mod latency;
 pub mod log;
 pub mod multi;
 pub mod net;
@@ -20,6 +21,7 @@ pub mod notify;
 pub mod pubsub;
 pub mod resp;
 pub mod server;
+pub mod slowlog;
 pub mod types;
 pub mod util;
 

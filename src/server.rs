@@ -48,6 +48,8 @@ pub struct CmdStat {
     pub usec: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// Latency histogram (`latency-tracking`), made on first use.
+    pub latency_hist: Option<Box<crate::latency::Histogram>>,
 }
 
 #[derive(Default, Debug)]
@@ -158,6 +160,10 @@ pub struct Server {
     pub in_exec: bool,
     /// Clients blocked on keys (BLPOP & co), `blocking.rs`.
     pub blocking: crate::blocking::Blocking,
+    /// SLOWLOG entries (`crate::slowlog`).
+    pub slowlog: crate::slowlog::SlowLog,
+    /// LATENCY events (`crate::latency`).
+    pub latency: crate::latency::Monitor,
 }
 
 fn random_hex(n: usize) -> String {
@@ -211,6 +217,8 @@ impl Server {
             pubsub: Default::default(),
             in_exec: false,
             blocking: Default::default(),
+            slowlog: Default::default(),
+            latency: Default::default(),
             cfg,
         })
     }
@@ -630,6 +638,7 @@ impl Server {
         (cmd.handler)(self, c, argv);
         self.drain_expired(Some(&mut *c));
         let dur = (now_us() - start).max(0) as u64;
+        self.after_call(c, cmd, argv, dur as i64);
         let st = &mut self.cmd_stats[cmd.id];
         st.calls += 1;
         st.usec += dur;
@@ -640,6 +649,38 @@ impl Server {
         self.err_mark = c.reply.errors;
         self.stats.commands_processed += 1;
         c.commands_processed += 1;
+    }
+
+    /// Latency event, slow log and latency histogram of a command that
+    /// just ran (`dur` µs); a blocked command is accounted when it is served.
+    fn after_call(&mut self, c: &Client, cmd: &'static Command, argv: &[Bytes], dur: i64) {
+        let event = if cmd.has(flags::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        self.latency
+            .add_if_needed(self.cfg.latency_monitor_threshold, event, dur / 1000);
+        if c.blocked.is_some() {
+            return;
+        }
+        if self.cfg.slowlog_log_slower_than >= 0 && !cmd.has(flags::SKIP_SLOWLOG) {
+            self.slowlog.push(
+                self.cfg.slowlog_log_slower_than,
+                self.cfg.slowlog_max_len,
+                &cmd.name,
+                argv,
+                dur,
+                &c.addr,
+                c.name.as_deref(),
+            );
+        }
+        if self.cfg.latency_tracking {
+            self.cmd_stats[cmd.id]
+                .latency_hist
+                .get_or_insert_with(Default::default)
+                .record(dur.saturating_mul(1000));
+        }
     }
 
     pub(crate) fn count_error(&mut self, code: &str) {
@@ -837,7 +878,13 @@ impl Server {
                 break;
             }
         }
-        self.stats.expire_cycle_cpu_ms += (mono_us() - start) / 1000;
+        let elapsed_ms = (mono_us() - start) / 1000;
+        self.stats.expire_cycle_cpu_ms += elapsed_ms;
+        self.latency.add_if_needed(
+            self.cfg.latency_monitor_threshold,
+            "expire-cycle",
+            elapsed_ms as i64,
+        );
         self.drain_expired(None);
     }
 

@@ -642,8 +642,33 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
     }
 
     if sel.want("latencystats") {
-        // Per-command latency histograms are not tracked (yet).
         header(&mut out, "Latencystats");
+        for cmd in srv.table.all() {
+            for x in std::iter::once(cmd).chain(cmd.sorted_subcommands()) {
+                let Some(h) = srv.cmd_stats[x.id].latency_hist.as_ref() else {
+                    continue;
+                };
+                let _ = write!(
+                    out,
+                    "latency_percentiles_usec_{}:",
+                    safe_info_string(&x.name)
+                );
+                for (i, p) in srv.cfg.latency_percentiles.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let mut t = format!("{p:.6}");
+                    while t.ends_with('0') {
+                        t.pop();
+                    }
+                    if t.ends_with('.') {
+                        t.pop();
+                    }
+                    let _ = write!(out, "p{}={:.3}", t, h.percentile(*p) as f64 / 1000.0);
+                }
+                out.push_str("\r\n");
+            }
+        }
     }
 
     if sel.want("cluster") {
