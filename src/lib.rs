@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod dict;
+pub mod digest;
 pub mod encoding;
 pub mod latency;
 pub mod log;

@@ -933,6 +933,10 @@ fn config_help(_: &mut Server, c: &mut Client, _: &[Bytes]) {
 // DEBUG
 
 const DEBUG_HELP: &[&str] = &[
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
     "ERROR <string>",
     "    Return a Redis protocol error with <string> as message. Useful for clients",
     "    unit tests to simulate Redis errors.",
@@ -1039,6 +1043,16 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             c.reply.raw(&e);
         }
         ("object", 3) => debug_object(srv, c, &argv[2]),
+        ("digest", 2) => c
+            .reply
+            .simple(&crate::digest::hex(&crate::digest::dataset(&srv.dbs))),
+        ("digest-value", _) => {
+            c.reply.array_len(argc - 2);
+            for k in &argv[2..] {
+                let d = crate::digest::key_value(&srv.dbs[c.db], k);
+                c.reply.simple(&crate::digest::hex(&d));
+            }
+        }
         ("populate", 3..=5) => debug_populate(srv, c, argv),
         ("protocol", 3) => debug_protocol(c, &argv[2]),
         _ => c.reply.err(&format!(
