@@ -36,6 +36,7 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("config|set", config_set),
     ("config|resetstat", config_resetstat),
     ("config|help", config_help),
+    ("config|rewrite", config_rewrite),
 ];
 
 pub const DEBUG_NOT_ALLOWED: &str = "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
@@ -910,6 +911,25 @@ pub fn reset_stats(srv: &mut Server) {
         db.stat_expired = 0;
         db.stat_hits = 0;
         db.stat_misses = 0;
+    }
+}
+
+/// CONFIG REWRITE: write the running configuration into the config file
+/// (`crate::config_rewrite`).
+fn config_rewrite(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    let Some(path) = srv.config_file.clone() else {
+        return c.reply.err("The server is running without a config file");
+    };
+    match crate::config_rewrite::rewrite_file(&path, &srv.cfg) {
+        Ok(()) => {
+            log_notice!("CONFIG REWRITE executed with success.");
+            c.reply.ok();
+        }
+        Err(e) => {
+            let msg = crate::config_rewrite::error_text(&e);
+            log_warning!("CONFIG REWRITE failed: {msg}");
+            c.reply.err(&format!("Rewriting config file: {msg}"));
+        }
     }
 }
 
