@@ -17,6 +17,7 @@ pub mod digest;
 pub mod encoding;
 pub mod latency;
 pub mod log;
+pub mod monitor;
 pub mod multi;
 pub mod net;
 pub mod notify;

@@ -164,6 +164,8 @@ pub struct Server {
     pub slowlog: crate::slowlog::SlowLog,
     /// LATENCY events (`crate::latency`).
     pub latency: crate::latency::Monitor,
+    /// MONITOR clients (`crate::monitor`).
+    pub monitors: crate::monitor::Monitors,
 }
 
 fn random_hex(n: usize) -> String {
@@ -219,6 +221,7 @@ impl Server {
             blocking: Default::default(),
             slowlog: Default::default(),
             latency: Default::default(),
+            monitors: Default::default(),
             cfg,
         })
     }
@@ -661,6 +664,9 @@ impl Server {
         };
         self.latency
             .add_if_needed(self.cfg.latency_monitor_threshold, event, dur / 1000);
+        if !self.monitors.is_empty() && !cmd.has(flags::ADMIN | flags::SKIP_MONITOR) {
+            crate::monitor::feed(self, c, &cmd.name, argv);
+        }
         if c.blocked.is_some() {
             return;
         }

@@ -55,6 +55,11 @@ pub fn redacted_positions(cmd: &str, argv: &[Bytes]) -> Vec<usize> {
             .filter(|&i| i < argv.len())
             .collect(),
         "acl|setuser" => (3..argv.len()).collect(),
+        "auth" => (1..argv.len()).collect(),
+        "hello" => match (2..argv.len()).find(|&i| is(&argv[i], "auth")) {
+            Some(i) => (i + 1..(i + 3).min(argv.len())).collect(),
+            None => Vec::new(),
+        },
         "migrate" => {
             let mut out = Vec::new();
             let mut i = 6;

@@ -144,3 +144,42 @@ fn latency_percentiles_config_matches_redis() {
         (0, "CONFIG GET latency-tracking-info-percentiles", ""),
     ]);
 }
+
+/// The part of a MONITOR line after the timestamp and client address.
+fn monitor_args(line: &str) -> String {
+    assert!(line.starts_with('+'), "{line}");
+    let ts = &line[1..line.find(' ').unwrap()];
+    let (secs, usecs) = ts.split_once('.').unwrap();
+    assert!(secs.parse::<u64>().is_ok() && usecs.len() == 6, "{line}");
+    assert!(line.contains(" [0 127.0.0.1:"), "{line}");
+    line[line.find("] ").unwrap() + 2..].trim_end().to_string()
+}
+
+#[test]
+fn monitor_streams_commands() {
+    let s = Server::start(&[]);
+    let mut m = s.conn();
+    let mut c = s.conn();
+    assert_eq!(m.cmd(&["MONITOR"]), "+OK\r\n");
+    c.cmd(&["SET", "foo", "bar \"x\"\n"]);
+    c.cmd(&["GET", "foo"]);
+    c.cmd(&["AUTH", "user", "pass"]);
+    c.cmd(&["HELLO", "2", "AUTH", "u", "p"]);
+    c.cmd(&["CONFIG", "GET", "hz"]); // administrative: not shown
+    c.cmd(&["MULTI"]);
+    c.cmd(&["SET", "a", "1"]);
+    c.cmd(&["EXEC"]);
+    let want = [
+        r#""SET" "foo" "bar \"x\"\n""#,
+        r#""GET" "foo""#,
+        r#""AUTH" "(redacted)" "(redacted)""#,
+        r#""HELLO" "2" "AUTH" "(redacted)" "(redacted)""#,
+        r#""MULTI""#,
+        r#""SET" "a" "1""#,
+        r#""EXEC""#,
+    ];
+    for w in want {
+        let line = String::from_utf8(m.read_reply()).unwrap();
+        assert_eq!(monitor_args(&line), w);
+    }
+}

@@ -1,4 +1,4 @@
-//! SLOWLOG and LATENCY: what operators read to find slow commands and
+//! SLOWLOG, LATENCY and MONITOR: what operators read to find slow commands and
 //! latency spikes. The data lives in `crate::slowlog` and `crate::latency`
 //! (recorded by `Server::call`); these handlers only reply, in Redis 7.0's
 //! shapes and texts.
@@ -22,7 +22,16 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("latency|histogram", latency_histogram),
     ("latency|doctor", latency_doctor),
     ("latency|help", latency_help),
+    ("monitor", monitor),
 ];
+
+/// MONITOR: stream every command this server runs to this client.
+fn monitor(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    if !srv.monitors.contains(c.id) {
+        srv.monitors.add(c.token, c.id);
+    }
+    c.reply.ok();
+}
 
 /// Redis's addReplySubcommandSyntaxError.
 fn sub_syntax_err(c: &mut Client, argv: &[Bytes]) {
