@@ -862,6 +862,9 @@ pub fn parse_memory(s: &str) -> Option<i64> {
 pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
     match d.kind {
         Kind::Words if d.name == "replicaof" => return validate_replicaof(args),
+        Kind::Words if d.name == "client-output-buffer-limit" => {
+            return validate_obuf(args);
+        }
         Kind::Words if d.name == "latency-tracking-info-percentiles" => {
             return validate_percentiles(args);
         }
@@ -939,6 +942,57 @@ pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
     }
 }
 
+/// `client-output-buffer-limit <class> <hard> <soft> <secs>...`: checked
+/// as Redis does, returned with byte counts and `slave` for `replica`
+/// (only the classes given; `merge_obuf` lays them over the current ones).
+fn validate_obuf(args: &[String]) -> Result<String, String> {
+    let w: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
+    if w.len() % 4 != 0 {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut out = Vec::new();
+    for g in w.chunks(4) {
+        let class = match g[0].to_ascii_lowercase().as_str() {
+            "normal" => "normal",
+            "slave" | "replica" => "slave",
+            "pubsub" => "pubsub",
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into());
+            }
+        };
+        let hard = parse_memory(g[1]).filter(|n| *n >= 0);
+        let soft = parse_memory(g[2]).filter(|n| *n >= 0);
+        let secs = crate::util::num::parse_i64(g[3].as_bytes()).filter(|n| *n >= 0);
+        let (Some(hard), Some(soft), Some(secs)) = (hard, soft, secs) else {
+            return Err(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),
+            );
+        };
+        out.push(format!("{class} {hard} {soft} {secs}"));
+    }
+    Ok(out.join(" "))
+}
+
+/// The classes of `new` replacing theirs in `cur` (both canonical).
+fn merge_obuf(cur: &str, new: &str) -> String {
+    let mut classes: Vec<Vec<&str>> = cur
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .chunks(4)
+        .map(|c| c.to_vec())
+        .collect();
+    for g in new.split_whitespace().collect::<Vec<_>>().chunks(4) {
+        if let Some(slot) = classes.iter_mut().find(|c| c[0] == g[0]) {
+            *slot = g.to_vec();
+        }
+    }
+    classes
+        .iter()
+        .map(|c| c.join(" "))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Percentiles between 0 and 100, printed as Redis's trimmed `%f`.
 fn validate_percentiles(args: &[String]) -> Result<String, String> {
     let words: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
@@ -987,7 +1041,12 @@ impl Config {
     pub fn set(&mut self, name: &str, args: &[String]) -> Result<(), String> {
         let (i, d) =
             find(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
-        self.values[i] = validate(d, args)?;
+        let v = validate(d, args)?;
+        self.values[i] = if d.name == "client-output-buffer-limit" {
+            merge_obuf(&self.values[i], &v)
+        } else {
+            v
+        };
         self.refresh();
         Ok(())
     }
@@ -1128,6 +1187,9 @@ impl Config {
                 continue;
             }
             match validate(d, &args[1..]) {
+                Ok(v) if d.name == "client-output-buffer-limit" => {
+                    self.values[i] = merge_obuf(&self.values[i], &v)
+                }
                 Ok(v) => self.values[i] = v,
                 Err(e) => {
                     let e = if e == "wrong number of arguments" {

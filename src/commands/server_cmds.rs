@@ -920,7 +920,7 @@ fn config_rewrite(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
     let Some(path) = srv.config_file.clone() else {
         return c.reply.err("The server is running without a config file");
     };
-    match crate::config_rewrite::rewrite_file(&path, &srv.cfg) {
+    match crate::config_rewrite::rewrite_file(&path, &srv.cfg, false) {
         Ok(()) => {
             log_notice!("CONFIG REWRITE executed with success.");
             c.reply.ok();
@@ -953,6 +953,9 @@ fn config_help(_: &mut Server, c: &mut Client, _: &[Bytes]) {
 // DEBUG
 
 const DEBUG_HELP: &[&str] = &[
+    "CONFIG-REWRITE-FORCE-ALL",
+    "    Like CONFIG REWRITE but writes all configuration options, including",
+    "    keywords not listed in original configuration file or default values.",
     "DIGEST",
     "    Output a hex signature representing the current DB content.",
     "DIGEST-VALUE <key> [<key> ...]",
@@ -1063,6 +1066,19 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             c.reply.raw(&e);
         }
         ("object", 3) => debug_object(srv, c, &argv[2]),
+        ("config-rewrite-force-all", 2) => {
+            let res = match srv.config_file.clone() {
+                None => Err("The server is running without a config file".to_string()),
+                Some(p) => crate::config_rewrite::rewrite_file(&p, &srv.cfg, true)
+                    .map_err(|e| crate::config_rewrite::error_text(&e)),
+            };
+            match res {
+                Ok(()) => c.reply.ok(),
+                Err(e) => c
+                    .reply
+                    .err(&format!("CONFIG-REWRITE-FORCE-ALL failed: {e}")),
+            }
+        }
         ("digest", 2) => c
             .reply
             .simple(&crate::digest::hex(&crate::digest::dataset(&srv.dbs))),
