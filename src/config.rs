@@ -947,7 +947,7 @@ pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
 /// (only the classes given; `merge_obuf` lays them over the current ones).
 fn validate_obuf(args: &[String]) -> Result<String, String> {
     let w: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
-    if w.len() % 4 != 0 {
+    if !w.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut out = Vec::new();
