@@ -100,7 +100,7 @@ pub static DIRECTIVES: &[Directive] = &[
         YES,
         YES,
     ),
-    d("protected-mode", Kind::Bool, "yes", YES, NO),
+    d("protected-mode", Kind::Bool, "yes", YES, YES),
     d("bind-source-addr", Kind::Str, "", YES, NO),
     d("socket-mark-id", U32, "0", YES, NO),
     d("io-threads", Kind::Int(1, 128), "1", NO, NO),
@@ -131,7 +131,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Enum(&["upstart", "systemd", "auto", "no"]),
         "no",
         NO,
-        NO,
+        YES,
     ),
     d("crash-log-enabled", Kind::Bool, "yes", YES, NO),
     d("crash-memcheck-enabled", Kind::Bool, "yes", YES, NO),
@@ -785,6 +785,7 @@ pub struct Config {
     pub list_max_listpack_size: i32,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: usize,
+    pub protected_mode: bool,
     pub latency_monitor_threshold: i64,
     pub latency_tracking: bool,
     pub latency_percentiles: Vec<f64>,
@@ -825,6 +826,7 @@ impl Default for Config {
             list_max_listpack_size: -2,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
+            protected_mode: true,
             latency_monitor_threshold: 0,
             latency_tracking: true,
             latency_percentiles: vec![],
@@ -1108,6 +1110,7 @@ impl Config {
             crate::types::list::clamp_fill(self.int("list-max-listpack-size"));
         self.slowlog_log_slower_than = self.int("slowlog-log-slower-than");
         self.slowlog_max_len = self.int("slowlog-max-len") as usize;
+        self.protected_mode = self.yes("protected-mode");
         self.latency_monitor_threshold = self.int("latency-monitor-threshold");
         self.latency_tracking = self.yes("latency-tracking");
         self.latency_percentiles = self

@@ -11,6 +11,7 @@ pub mod blocking;
 pub mod commands;
 pub mod config;
 pub mod config_rewrite;
+pub mod crash;
 pub mod db;
 pub mod dict;
 pub mod digest;
@@ -25,6 +26,7 @@ pub mod pubsub;
 pub mod resp;
 pub mod server;
 pub mod slowlog;
+pub mod supervise;
 pub mod types;
 pub mod util;
 

@@ -180,6 +180,8 @@ fn main() {
     {
         log_warning!("Failed to write PID file: {e}");
     }
+    cinnabar::crash::install(cfg.pidfile.clone());
+    let supervised = cinnabar::supervise::start(cfg.get("supervised").unwrap_or("no"));
     let mut srv = match Server::new(cfg) {
         Ok(s) => s,
         Err(e) => {
@@ -195,6 +197,8 @@ fn main() {
     }
     log_notice!("Server initialized");
     log_notice!("Ready to accept connections");
+    cinnabar::supervise::ready(supervised);
     let code = srv.run();
+    cinnabar::supervise::stopping(supervised);
     std::process::exit(code);
 }

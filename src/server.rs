@@ -354,6 +354,16 @@ impl Server {
             );
             return;
         }
+        if self.cfg.protected_mode
+            && self.cfg.requirepass.is_empty()
+            && let Conn::Tcp(s) = &mut conn
+            && !crate::net::protected::is_loopback_peer(&addr)
+        {
+            use std::io::Write;
+            let _ = s.write(crate::net::protected::DENIED.as_bytes());
+            self.stats.rejected_connections += 1;
+            return;
+        }
         if let Conn::Tcp(_) = conn
             && self.cfg.tcp_keepalive > 0
         {

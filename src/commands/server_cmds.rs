@@ -972,6 +972,8 @@ const DEBUG_HELP: &[&str] = &[
     "    it is used instead of the 'key' prefix. These are not propagated to",
     "    replicas. Cluster slots are not respected so keys not belonging to the",
     "    current node can be created in cluster mode.",
+    "PANIC",
+    "    Crash the server simulating a panic.",
     "PROTOCOL <type>",
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -1079,6 +1081,7 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
                     .err(&format!("CONFIG-REWRITE-FORCE-ALL failed: {e}")),
             }
         }
+        ("panic", 2) => panic!("DEBUG PANIC called at Unix time {}", srv.now_ms / 1000),
         ("digest", 2) => c
             .reply
             .simple(&crate::digest::hex(&crate::digest::dataset(&srv.dbs))),
