@@ -22,6 +22,7 @@ pub mod monitor;
 pub mod multi;
 pub mod net;
 pub mod notify;
+pub mod pause;
 pub mod pubsub;
 pub mod resp;
 pub mod server;

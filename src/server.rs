@@ -166,6 +166,8 @@ pub struct Server {
     pub latency: crate::latency::Monitor,
     /// MONITOR clients (`crate::monitor`).
     pub monitors: crate::monitor::Monitors,
+    /// CLIENT PAUSE state (`crate::pause`).
+    pub pause: crate::pause::ClientPause,
 }
 
 fn random_hex(n: usize) -> String {
@@ -222,6 +224,7 @@ impl Server {
             slowlog: Default::default(),
             latency: Default::default(),
             monitors: Default::default(),
+            pause: Default::default(),
             cfg,
         })
     }
@@ -486,9 +489,14 @@ impl Server {
         c.qbuf_batch = 0;
     }
 
+    /// `process_input` for `crate::pause`, which resumes postponed clients.
+    pub(crate) fn process_input_pub(&mut self, c: &mut Client) {
+        self.process_input(c);
+    }
+
     fn process_input_batch(&mut self, c: &mut Client) {
         loop {
-            if c.close_after_reply || c.close_asap || c.blocked.is_some() {
+            if c.close_after_reply || c.close_asap || c.blocked.is_some() || c.postponed.is_some() {
                 return;
             }
             // Per request: AUTH lifts the unauthenticated limits at once.
@@ -612,6 +620,18 @@ impl Server {
             );
             self.reject(c, Some(cmd.id), &msg);
             return;
+        }
+        if self.pause.active.is_some() {
+            const W: u32 = flags::WRITE | flags::MAY_REPLICATE;
+            let writes = cmd.has(W)
+                || (cmd.name == "exec"
+                    && c.multi
+                        .as_ref()
+                        .is_some_and(|m| m.cmds.iter().any(|(k, _)| k.has(W))));
+            if self.pause.must_wait(self.now_ms, writes) {
+                crate::pause::postpone(self, c, argv);
+                return;
+            }
         }
         c.last_cmd = cmd.name.as_str();
         let doomed = c.dirty_exec || c.dirty_cas.get();
@@ -760,6 +780,9 @@ impl Server {
 
     /// Write pending replies; ask for WRITABLE only when a write falls short.
     fn before_sleep(&mut self) {
+        if !self.pause.postponed.is_empty() {
+            crate::pause::release_if_due(self, now_ms());
+        }
         // Clients unblocked since the last pass resume their pipelines.
         for key in self.blocking.take_unblocked() {
             let Some(Some(mut c)) = self.clients.get_mut(key).map(|s| s.take()) else {

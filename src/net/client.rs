@@ -124,6 +124,8 @@ pub struct Client {
     pub pubsub_mode: bool,
     /// Set while blocked on keys (`blocking.rs`).
     pub blocked: Option<Box<crate::blocking::BlockState>>,
+    /// A command held back by CLIENT PAUSE (`crate::pause`).
+    pub postponed: Option<Vec<bytes::Bytes>>,
 }
 
 pub enum ReadResult {
@@ -185,6 +187,7 @@ impl Client {
             sub_shard: HashSet::new(),
             pubsub_mode: false,
             blocked: None,
+            postponed: None,
         }
     }
 
