@@ -257,13 +257,18 @@ fn rerun(srv: &mut Server, c: &mut Client) {
         return;
     };
     let errors_before = c.reply.errors;
+    let start = crate::util::time::now_us();
     (cmd.handler)(srv, c, &argv);
     if c.reply.errors > errors_before {
         srv.count_error(&c.reply.last_error_code.clone());
     }
     match c.blocked.as_mut() {
         Some(b) if b.rearmed => b.argv = argv,
-        Some(_) => unblock(srv, c),
+        Some(_) => {
+            let reply_us = crate::util::time::now_us() - start;
+            srv.account_unblocked(c, &argv, reply_us, c.reply.errors > errors_before);
+            unblock(srv, c)
+        }
         None => {}
     }
 }
@@ -309,6 +314,10 @@ pub fn client_unblock(srv: &mut Server, id: u64, error: bool) -> bool {
         c.reply
             .err_code("UNBLOCKED client unblocked via CLIENT UNBLOCK");
         srv.count_error("UNBLOCKED");
+        if let Some(b) = c.blocked.as_ref() {
+            let argv = b.argv.clone();
+            srv.account_unblocked(&c, &argv, 0, true);
+        }
     } else if let Some(b) = c.blocked.as_ref() {
         (b.kind.on_timeout)(&mut c);
     }

@@ -786,6 +786,9 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: usize,
     pub protected_mode: bool,
+    pub maxmemory: u64,
+    /// `maxmemory-policy noeviction`.
+    pub maxmemory_noeviction: bool,
     pub latency_monitor_threshold: i64,
     pub latency_tracking: bool,
     pub latency_percentiles: Vec<f64>,
@@ -827,6 +830,8 @@ impl Default for Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             protected_mode: true,
+            maxmemory: 0,
+            maxmemory_noeviction: true,
             latency_monitor_threshold: 0,
             latency_tracking: true,
             latency_percentiles: vec![],
@@ -1111,6 +1116,8 @@ impl Config {
         self.slowlog_log_slower_than = self.int("slowlog-log-slower-than");
         self.slowlog_max_len = self.int("slowlog-max-len") as usize;
         self.protected_mode = self.yes("protected-mode");
+        self.maxmemory = self.int("maxmemory").max(0) as u64;
+        self.maxmemory_noeviction = self.get("maxmemory-policy") == Some("noeviction");
         self.latency_monitor_threshold = self.int("latency-monitor-threshold");
         self.latency_tracking = self.yes("latency-tracking");
         self.latency_percentiles = self

@@ -597,6 +597,26 @@ impl Server {
             self.reject(c, Some(cmd.id), "Command not allowed inside a transaction");
             return;
         }
+        // maxmemory with the noeviction policy (eviction itself is not
+        // implemented): refuse commands that may grow memory, and anything
+        // queued in MULTI but its controls, as Redis's processCommand.
+        if self.cfg.maxmemory > 0 && self.cfg.maxmemory_noeviction {
+            let denyoom = cmd.has(flags::DENYOOM)
+                || (cmd.name == "exec"
+                    && c.multi
+                        .as_ref()
+                        .is_some_and(|m| m.cmds.iter().any(|(k, _)| k.has(flags::DENYOOM))))
+                || (c.multi.is_some()
+                    && !matches!(cmd.name.as_str(), "exec" | "discard" | "quit" | "reset"));
+            if denyoom && crate::alloc::used_memory() as u64 > self.cfg.maxmemory {
+                self.reject_code(
+                    c,
+                    Some(cmd.id),
+                    "OOM command not allowed when used memory > 'maxmemory'.",
+                );
+                return;
+            }
+        }
         // Only a few commands make sense in RESP2 Pub/Sub mode (RESP3 can
         // tell pushes from replies).
         if c.pubsub_mode
@@ -717,6 +737,40 @@ impl Server {
                 .get_or_insert_with(Default::default)
                 .record(dur.saturating_mul(1000));
         }
+    }
+
+    /// Statistics of a blocked command when it is served or unblocked with
+    /// an error (Redis's updateStatsOnUnblock): failed calls, latency
+    /// histogram, slow log and the "command-unblocking" latency event.
+    pub fn account_unblocked(&mut self, c: &Client, argv: &[Bytes], reply_us: i64, failed: bool) {
+        let Ok(cmd) = self.table.lookup(argv) else {
+            return;
+        };
+        if failed {
+            self.cmd_stats[cmd.id].failed += 1;
+        }
+        if self.cfg.latency_tracking {
+            self.cmd_stats[cmd.id]
+                .latency_hist
+                .get_or_insert_with(Default::default)
+                .record(reply_us.saturating_mul(1000));
+        }
+        if self.cfg.slowlog_log_slower_than >= 0 && !cmd.has(flags::SKIP_SLOWLOG) {
+            self.slowlog.push(
+                self.cfg.slowlog_log_slower_than,
+                self.cfg.slowlog_max_len,
+                &cmd.name,
+                argv,
+                reply_us,
+                &c.addr,
+                c.name.as_deref(),
+            );
+        }
+        self.latency.add_if_needed(
+            self.cfg.latency_monitor_threshold,
+            "command-unblocking",
+            reply_us / 1000,
+        );
     }
 
     pub(crate) fn count_error(&mut self, code: &str) {

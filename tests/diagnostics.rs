@@ -183,3 +183,23 @@ fn monitor_streams_commands() {
         assert_eq!(monitor_args(&line), w);
     }
 }
+
+#[test]
+fn maxmemory_noeviction_refuses_growing_commands() {
+    scenario(&[
+        (0, "CONFIG SET maxmemory 1", "+OK\r\n"),
+        (
+            0,
+            "SET a b",
+            "-OOM command not allowed when used memory > 'maxmemory'.\r\n",
+        ),
+        (0, "GET a", "$-1\r\n"),
+        (0, "DEL a", ":0\r\n"),
+        (0, "MULTI", "+OK\r\n"),
+        (0, "GET a", ""),
+        (0, "EXEC", ""),
+        (0, "INFO errorstats", ""),
+        (0, "CONFIG SET maxmemory 0", "+OK\r\n"),
+        (0, "SET a b", "+OK\r\n"),
+    ]);
+}

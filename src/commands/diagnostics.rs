@@ -29,7 +29,11 @@ pub const COMMANDS: &[(&str, Handler)] = &[
 /// LOLWUT [VERSION v]: Redis 7.0 answers its version line (the "unstable"
 /// art); the computer-art pieces of versions 5 and 6 are not drawn here.
 fn lolwut(_: &mut Server, c: &mut Client, argv: &[Bytes]) {
-    let mut major = crate::REDIS_VERSION.split('.').next().unwrap_or("7").to_string();
+    let mut major = crate::REDIS_VERSION
+        .split('.')
+        .next()
+        .unwrap_or("7")
+        .to_string();
     if argv.len() >= 3 && is(&argv[1], "version") {
         let Some(v) = crate::util::num::parse_i64(&argv[2]) else {
             return c.reply.err(super::NOT_INTEGER);
