@@ -292,7 +292,13 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         field!(out, "maxclients", "{}", srv.cfg.maxclients);
         field!(out, "client_recent_max_input_buffer", "{max_in}");
         field!(out, "client_recent_max_output_buffer", "{max_out}");
-        field!(out, "blocked_clients", "{}", srv.blocking.count);
+        // Clients held by CLIENT PAUSE count as blocked, as in Redis.
+        let postponed = srv
+            .clients
+            .iter()
+            .filter(|(_, c)| c.as_ref().is_some_and(|c| c.postponed.is_some()))
+            .count();
+        field!(out, "blocked_clients", "{}", srv.blocking.count + postponed);
         field!(out, "tracking_clients", "0");
         field!(
             out,
