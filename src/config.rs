@@ -786,6 +786,8 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: usize,
     pub protected_mode: bool,
+    /// `rename-command old new` lines, in order (`new` empty = removed).
+    pub renames: Vec<(String, String)>,
     pub maxmemory: u64,
     /// `maxmemory-policy noeviction`.
     pub maxmemory_noeviction: bool,
@@ -830,6 +832,7 @@ impl Default for Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             protected_mode: true,
+            renames: Vec::new(),
             maxmemory: 0,
             maxmemory_noeviction: true,
             latency_monitor_threshold: 0,
@@ -1173,6 +1176,18 @@ impl Config {
                     ))
                 })?;
                 self.load_string(&inc)?;
+                continue;
+            }
+            if name == "rename-command" && args.len() == 3 {
+                let from = args[1].to_ascii_lowercase();
+                if !crate::commands::meta::meta().info.contains_key(&from) || from.contains('|') {
+                    return Err(fatal("No such command in rename-command"));
+                }
+                let to = args[2].to_ascii_lowercase();
+                if !to.is_empty() && self.renames.iter().any(|(_, t)| *t == to) {
+                    return Err(fatal("Target command name already exists"));
+                }
+                self.renames.push((from, to));
                 continue;
             }
             let Some((i, d)) = find(&name) else {

@@ -180,7 +180,13 @@ fn random_hex(n: usize) -> String {
 
 impl Server {
     pub fn new(cfg: Config) -> std::io::Result<Server> {
-        let table: &'static Table = Box::leak(Box::new(Table::build(&commands::registry())));
+        let mut table = Table::build(&commands::registry());
+        for (from, to) in &cfg.renames {
+            table
+                .rename(from, to)
+                .map_err(|e| std::io::Error::other(format!("rename-command {from}: {e}")))?;
+        }
+        let table: &'static Table = Box::leak(Box::new(table));
         let dbs = (0..cfg.databases).map(Db::new).collect();
         let now = now_ms();
         let stats = Stats {

@@ -95,3 +95,48 @@ fn rewrite_without_config_file_fails() {
         "-ERR The server is running without a config file\r\n"
     );
 }
+
+#[test]
+fn rename_command_survives_rewrite() {
+    let dir = std::env::temp_dir().join(format!("cinnabar-rn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("redis.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "rename-command flushdb badger\nrename-command keys \"\"\ndir {}\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let (_p, mut c) = start_with_file(&conf);
+        assert!(
+            c.cmd(&["FLUSHDB"])
+                .starts_with("-ERR unknown command 'FLUSHDB'")
+        );
+        assert!(
+            c.cmd(&["KEYS", "*"])
+                .starts_with("-ERR unknown command 'KEYS'")
+        );
+        assert_eq!(c.cmd(&["BADGER"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["CONFIG", "REWRITE"]), "+OK\r\n");
+    }
+    let text = std::fs::read_to_string(&conf).unwrap();
+    assert!(
+        text.starts_with("rename-command flushdb badger\nrename-command keys \"\"\n"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn rename_command_of_unknown_command_is_fatal() {
+    let out = Command::new(cinnabar_bin())
+        .args(["--port", "0", "--rename-command", "nosuch", "x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("No such command in rename-command"), "{err}");
+}
