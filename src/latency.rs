@@ -102,6 +102,91 @@ impl Monitor {
 }
 
 // ---------------------------------------------------------------------------
+// LATENCY GRAPH: Redis's ASCII sparkline (sparkline.c), 80 columns, 4 rows,
+// the area under the curve filled, each sample labelled with its age.
+
+const GRAPH_COLS: usize = 80;
+const GRAPH_ROWS: usize = 4;
+const FILL: &[u8] = b"_o#";
+
+/// Render one block of samples (value, label) as rows of text.
+fn sparkline_block(out: &mut String, samples: &[(f64, String)], min: f64, max: f64) {
+    let relmax = if max - min == 0.0 { 1.0 } else { max - min };
+    let steps = (FILL.len() * GRAPH_ROWS) as f64;
+    let labels = samples.iter().any(|(_, l)| !l.is_empty());
+    let mut row = 0;
+    loop {
+        let mut more = false;
+        let mut chars = vec![b' '; samples.len()];
+        for (j, (v, label)) in samples.iter().enumerate() {
+            let relval = v - min;
+            let step = (((relval * steps) as i64) as f64 / relmax) as i64;
+            let step = step.clamp(0, steps as i64 - 1);
+            if row < GRAPH_ROWS {
+                let idx = step - ((GRAPH_ROWS - row - 1) * FILL.len()) as i64;
+                more = true;
+                if idx >= 0 && (idx as usize) < FILL.len() {
+                    chars[j] = FILL[idx as usize];
+                } else if idx >= FILL.len() as i64 {
+                    chars[j] = b'|';
+                }
+            } else {
+                if labels && row - GRAPH_ROWS < 1 {
+                    more = true;
+                    break;
+                }
+                let at = row - GRAPH_ROWS - 1;
+                if label.len() > at {
+                    more = true;
+                    chars[j] = label.as_bytes()[at];
+                }
+            }
+        }
+        if !more {
+            break;
+        }
+        row += 1;
+        out.push_str(&String::from_utf8_lossy(&chars));
+        out.push('\n');
+    }
+}
+
+/// The text of LATENCY GRAPH for one event series.
+pub fn graph(event: &str, ts: &Series, now: i64) -> String {
+    let samples: Vec<(f64, String)> = ts
+        .history()
+        .map(|s| {
+            let e = now - s.time;
+            let label = if e < 60 {
+                format!("{e}s")
+            } else if e < 3600 {
+                format!("{}m", e / 60)
+            } else if e < 3600 * 24 {
+                format!("{}h", e / 3600)
+            } else {
+                format!("{}d", e / (3600 * 24))
+            };
+            (s.latency as f64, label)
+        })
+        .collect();
+    let min = ts.history().map(|s| s.latency).min().unwrap_or(0);
+    let max = ts.history().map(|s| s.latency).max().unwrap_or(0);
+    let mut out = format!(
+        "{event} - high {max} ms, low {min} ms (all time high {} ms)\n",
+        ts.max
+    );
+    out.push_str(&"-".repeat(GRAPH_COLS));
+    out.push('\n');
+    for (n, block) in samples.chunks(GRAPH_COLS).enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        sparkline_block(&mut out, block, min as f64, max as f64);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
 // The histogram
 
 /// Sub-buckets per power of two (2 significant digits → 256, half 128).
@@ -237,6 +322,21 @@ mod tests {
         assert_eq!(s.max, 30);
         assert_eq!(m.reset(Some("COMMAND")), 1);
         assert_eq!(m.reset(None), 0);
+    }
+
+    #[test]
+    fn graph_shape() {
+        let mut m = Monitor::default();
+        m.add("command", 100, 1000);
+        m.add("command", 300, 1001);
+        let g = graph("command", &m.events["command"], 1002);
+        let lines: Vec<&str> = g.lines().collect();
+        assert_eq!(
+            lines[0],
+            "command - high 300 ms, low 100 ms (all time high 300 ms)"
+        );
+        assert_eq!(lines[1], "-".repeat(80));
+        assert_eq!(&lines[2..], [" #", " |", " |", "_|", "  ", "21", "ss"]);
     }
 
     #[test]

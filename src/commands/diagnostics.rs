@@ -21,6 +21,7 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("latency|reset", latency_reset),
     ("latency|histogram", latency_histogram),
     ("latency|doctor", latency_doctor),
+    ("latency|graph", latency_graph),
     ("latency|help", latency_help),
     ("monitor", monitor),
     ("lolwut", lolwut),
@@ -210,6 +211,22 @@ fn latency_histogram(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             c.reply.int(n as i64);
         }
     }
+}
+
+/// LATENCY GRAPH event: an ASCII sparkline of the event's samples.
+fn latency_graph(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let name = text(&argv[2]);
+    let Some(ts) = srv.latency.events.get(name.as_str()) else {
+        return c
+            .reply
+            .err(&format!("No samples available for event '{name}'"));
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let g = crate::latency::graph(&name, ts, now);
+    c.reply.verbatim(g.as_bytes(), "txt");
 }
 
 /// LATENCY DOCTOR: Redis's human-readable report for the events this
