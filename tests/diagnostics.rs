@@ -161,6 +161,8 @@ fn monitor_streams_commands() {
     let mut m = s.conn();
     let mut c = s.conn();
     assert_eq!(m.cmd(&["MONITOR"]), "+OK\r\n");
+    let list = c.cmd(&["CLIENT", "LIST"]);
+    assert!(list.contains(" flags=O "), "{list}");
     c.cmd(&["SET", "foo", "bar \"x\"\n"]);
     c.cmd(&["GET", "foo"]);
     c.cmd(&["AUTH", "user", "pass"]);

@@ -55,6 +55,7 @@ fn monitor(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
     if !srv.monitors.contains(c.id) {
         srv.monitors.add(c.token, c.id);
     }
+    c.monitor = true;
     c.reply.ok();
 }
 
