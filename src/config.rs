@@ -903,6 +903,9 @@ pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
         _ => {}
     }
     let v = &args[0];
+    if d.name == "maxmemory-clients" {
+        return validate_mem_or_percent(v);
+    }
     if d.name == "notify-keyspace-events" {
         let f = crate::notify::parse_flags(v).ok_or(crate::notify::BAD_CLASS)?;
         return Ok(crate::notify::stored_string(f));
@@ -981,6 +984,26 @@ fn validate_obuf(args: &[String]) -> Result<String, String> {
         out.push(format!("{class} {hard} {soft} {secs}"));
     }
     Ok(out.join(" "))
+}
+
+/// `maxmemory-clients`: a memory amount, or a percentage of maxmemory
+/// (Redis's MEMORY_CONFIG | PERCENT_CONFIG, at most 100%).
+fn validate_mem_or_percent(v: &str) -> Result<String, String> {
+    if let Some(n) = parse_memory(v).filter(|n| *n >= 0) {
+        return Ok(n.to_string());
+    }
+    if let Some(p) = v
+        .strip_suffix('%')
+        .filter(|p| !p.is_empty())
+        .and_then(|p| crate::util::num::parse_i64(p.as_bytes()))
+        .filter(|p| *p >= 0)
+    {
+        if p > 100 {
+            return Err("percentage argument must be less or equal to 100".into());
+        }
+        return Ok(format!("{p}%"));
+    }
+    Err("argument must be a memory or percent value".into())
 }
 
 /// The classes of `new` replacing theirs in `cur` (both canonical).

@@ -296,6 +296,13 @@ fn rewrite_directive(st: &mut State, d: &Directive, v: &str, cwd: &str) {
             }
             return;
         }
+        "maxmemory-clients" => {
+            let shown = match v.strip_suffix('%') {
+                Some(_) => v.to_string(),
+                None => format_memory(v.parse().unwrap_or(0)),
+            };
+            return st.rewrite_line(name, format!("{name} {shown}"), differs);
+        }
         "notify-keyspace-events" => {
             return st.rewrite_line(
                 name,
