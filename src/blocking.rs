@@ -316,15 +316,14 @@ fn rerun(srv: &mut Server, c: &mut Client) {
     };
     let errors_before = c.reply.errors;
     let (dirty_before, db) = (srv.dirty, c.db);
-    let start = crate::util::time::mono_us();
+    let start = crate::util::time::now_us();
     (cmd.handler)(srv, c, &argv);
     // As Redis's updateStatsOnUnblock: the serving time, and a failed call
     // when it answered an error (the call itself was counted when it
     // blocked).
-    let st = &mut srv.cmd_stats[cmd.id];
-    st.usec += crate::util::time::mono_us().saturating_sub(start);
+    // (The failed call is counted by `account_unblocked` below.)
+    srv.cmd_stats[cmd.id].usec += (crate::util::time::now_us() - start).max(0) as u64;
     if c.reply.errors > errors_before {
-        st.failed += 1;
         srv.count_error(&c.reply.last_error_code.clone());
     }
     // The pop propagates in the non-blocking form its handler chose.
@@ -332,7 +331,11 @@ fn rerun(srv: &mut Server, c: &mut Client) {
     srv.flush_propagation();
     match c.blocked.as_mut() {
         Some(b) if b.rearmed => b.argv = argv,
-        Some(_) => unblock(srv, c),
+        Some(_) => {
+            let reply_us = crate::util::time::now_us() - start;
+            srv.account_unblocked(c, &argv, reply_us, c.reply.errors > errors_before);
+            unblock(srv, c)
+        }
         None => {}
     }
 }
@@ -386,6 +389,11 @@ pub fn client_unblock(srv: &mut Server, id: u64, error: bool) -> bool {
         c.reply
             .err_code("UNBLOCKED client unblocked via CLIENT UNBLOCK");
         srv.count_error("UNBLOCKED");
+        if let Some(b) = c.blocked.as_ref() {
+            let argv = b.argv.clone();
+            // (Already counted as failed above.)
+            srv.account_unblocked(&c, &argv, 0, false);
+        }
     } else if let Some(b) = c.blocked.as_ref() {
         (b.kind.on_timeout)(&mut c);
     }

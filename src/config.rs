@@ -100,7 +100,7 @@ pub static DIRECTIVES: &[Directive] = &[
         YES,
         YES,
     ),
-    d("protected-mode", Kind::Bool, "yes", YES, NO),
+    d("protected-mode", Kind::Bool, "yes", YES, YES),
     d("bind-source-addr", Kind::Str, "", YES, NO),
     d("socket-mark-id", U32, "0", YES, NO),
     d("io-threads", Kind::Int(1, 128), "1", NO, NO),
@@ -131,7 +131,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Enum(&["upstart", "systemd", "auto", "no"]),
         "no",
         NO,
-        NO,
+        YES,
     ),
     d("crash-log-enabled", Kind::Bool, "yes", YES, NO),
     d("crash-memcheck-enabled", Kind::Bool, "yes", YES, NO),
@@ -186,18 +186,18 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(0, i64::MAX),
         "0",
         YES,
-        NO,
+        YES,
     ),
-    d("latency-tracking", Kind::Bool, "yes", YES, NO),
+    d("latency-tracking", Kind::Bool, "yes", YES, YES),
     d(
         "latency-tracking-info-percentiles",
         Kind::Words,
         "50 99 99.9",
         YES,
-        NO,
+        YES,
     ),
-    d("slowlog-log-slower-than", LL, "10000", YES, NO),
-    d("slowlog-max-len", Kind::Int(0, i64::MAX), "128", YES, NO),
+    d("slowlog-log-slower-than", LL, "10000", YES, YES),
+    d("slowlog-max-len", Kind::Int(0, i64::MAX), "128", YES, YES),
     d("notify-keyspace-events", Kind::Str, "", YES, YES),
     d("lua-time-limit", LL, "5000", YES, NO),
     d("busy-reply-threshold", LL, "5000", YES, NO),
@@ -785,6 +785,17 @@ pub struct Config {
     pub list_max_listpack_size: i32,
     /// `list-compress-depth`, clamped as quicklistSetCompressDepth.
     pub list_compress_depth: usize,
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: usize,
+    pub protected_mode: bool,
+    /// `rename-command old new` lines, in order (`new` empty = removed).
+    pub renames: Vec<(String, String)>,
+    pub maxmemory: u64,
+    /// `maxmemory-policy noeviction`.
+    pub maxmemory_noeviction: bool,
+    pub latency_monitor_threshold: i64,
+    pub latency_tracking: bool,
+    pub latency_percentiles: Vec<f64>,
 }
 
 impl Default for Config {
@@ -821,6 +832,15 @@ impl Default for Config {
             notify_flags: 0,
             list_max_listpack_size: -2,
             list_compress_depth: 0,
+            slowlog_log_slower_than: 10000,
+            slowlog_max_len: 128,
+            protected_mode: true,
+            renames: Vec::new(),
+            maxmemory: 0,
+            maxmemory_noeviction: true,
+            latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_percentiles: vec![],
         };
         c.refresh();
         c
@@ -856,6 +876,12 @@ pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
     match d.kind {
         Kind::Words if d.name == "replicaof" => return validate_replicaof(args),
         Kind::Words if d.name == "save" => return validate_save(args),
+        Kind::Words if d.name == "client-output-buffer-limit" => {
+            return validate_obuf(args);
+        }
+        Kind::Words if d.name == "latency-tracking-info-percentiles" => {
+            return validate_percentiles(args);
+        }
         Kind::Words => return Ok(args.join(" ")),
         Kind::Flags(opts) => {
             let words: Vec<String> = args
@@ -881,6 +907,9 @@ pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
         _ => {}
     }
     let v = &args[0];
+    if d.name == "maxmemory-clients" {
+        return validate_mem_or_percent(v);
+    }
     if d.name == "notify-keyspace-events" {
         let f = crate::notify::parse_flags(v).ok_or(crate::notify::BAD_CLASS)?;
         return Ok(crate::notify::stored_string(f));
@@ -944,6 +973,102 @@ fn validate_save(args: &[String]) -> Result<String, String> {
     Ok(words.join(" "))
 }
 
+/// `client-output-buffer-limit <class> <hard> <soft> <secs>...`: checked
+/// as Redis does, returned with byte counts and `slave` for `replica`
+/// (only the classes given; `merge_obuf` lays them over the current ones).
+fn validate_obuf(args: &[String]) -> Result<String, String> {
+    let w: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
+    if !w.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut out = Vec::new();
+    for g in w.chunks(4) {
+        let class = match g[0].to_ascii_lowercase().as_str() {
+            "normal" => "normal",
+            "slave" | "replica" => "slave",
+            "pubsub" => "pubsub",
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into());
+            }
+        };
+        let hard = parse_memory(g[1]).filter(|n| *n >= 0);
+        let soft = parse_memory(g[2]).filter(|n| *n >= 0);
+        let secs = crate::util::num::parse_i64(g[3].as_bytes()).filter(|n| *n >= 0);
+        let (Some(hard), Some(soft), Some(secs)) = (hard, soft, secs) else {
+            return Err(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),
+            );
+        };
+        out.push(format!("{class} {hard} {soft} {secs}"));
+    }
+    Ok(out.join(" "))
+}
+
+/// `maxmemory-clients`: a memory amount, or a percentage of maxmemory
+/// (Redis's MEMORY_CONFIG | PERCENT_CONFIG, at most 100%).
+fn validate_mem_or_percent(v: &str) -> Result<String, String> {
+    if let Some(n) = parse_memory(v).filter(|n| *n >= 0) {
+        return Ok(n.to_string());
+    }
+    if let Some(p) = v
+        .strip_suffix('%')
+        .filter(|p| !p.is_empty())
+        .and_then(|p| crate::util::num::parse_i64(p.as_bytes()))
+        .filter(|p| *p >= 0)
+    {
+        if p > 100 {
+            return Err("percentage argument must be less or equal to 100".into());
+        }
+        return Ok(format!("{p}%"));
+    }
+    Err("argument must be a memory or percent value".into())
+}
+
+/// The classes of `new` replacing theirs in `cur` (both canonical).
+fn merge_obuf(cur: &str, new: &str) -> String {
+    let mut classes: Vec<Vec<&str>> = cur
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .chunks(4)
+        .map(|c| c.to_vec())
+        .collect();
+    for g in new.split_whitespace().collect::<Vec<_>>().chunks(4) {
+        if let Some(slot) = classes.iter_mut().find(|c| c[0] == g[0]) {
+            *slot = g.to_vec();
+        }
+    }
+    classes
+        .iter()
+        .map(|c| c.join(" "))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Percentiles between 0 and 100, printed as Redis's trimmed `%f`.
+fn validate_percentiles(args: &[String]) -> Result<String, String> {
+    let words: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
+    let mut out = Vec::new();
+    for w in words {
+        let p = crate::util::num::parse_f64(w.as_bytes())
+            .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+        if !(0.0..=100.0).contains(&p) {
+            return Err(
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                    .into(),
+            );
+        }
+        let mut t = format!("{p:.6}");
+        while t.ends_with('0') {
+            t.pop();
+        }
+        if t.ends_with('.') {
+            t.pop();
+        }
+        out.push(t);
+    }
+    Ok(out.join(" "))
+}
+
 /// `replicaof <host> <port>` or `replicaof no one`.
 fn validate_replicaof(args: &[String]) -> Result<String, String> {
     if args.len() != 2 {
@@ -967,7 +1092,12 @@ impl Config {
     pub fn set(&mut self, name: &str, args: &[String]) -> Result<(), String> {
         let (i, d) =
             find(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
-        self.values[i] = validate(d, args)?;
+        let v = validate(d, args)?;
+        self.values[i] = if d.name == "client-output-buffer-limit" {
+            merge_obuf(&self.values[i], &v)
+        } else {
+            v
+        };
         self.refresh();
         Ok(())
     }
@@ -1028,6 +1158,19 @@ impl Config {
         self.list_max_listpack_size =
             crate::types::list::clamp_fill(self.int("list-max-listpack-size"));
         self.list_compress_depth = crate::types::list::clamp_depth(self.int("list-compress-depth"));
+        self.slowlog_log_slower_than = self.int("slowlog-log-slower-than");
+        self.slowlog_max_len = self.int("slowlog-max-len") as usize;
+        self.protected_mode = self.yes("protected-mode");
+        self.maxmemory = self.int("maxmemory").max(0) as u64;
+        self.maxmemory_noeviction = self.get("maxmemory-policy") == Some("noeviction");
+        self.latency_monitor_threshold = self.int("latency-monitor-threshold");
+        self.latency_tracking = self.yes("latency-tracking");
+        self.latency_percentiles = self
+            .get("latency-tracking-info-percentiles")
+            .unwrap_or("")
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
         crate::db::set_access_policy(
             self.get("maxmemory-policy").unwrap_or("").ends_with("lfu"),
             self.int("lfu-log-factor") as u32,
@@ -1077,6 +1220,18 @@ impl Config {
                 self.load_string(&inc)?;
                 continue;
             }
+            if name == "rename-command" && args.len() == 3 {
+                let from = args[1].to_ascii_lowercase();
+                if !crate::commands::meta::meta().info.contains_key(&from) || from.contains('|') {
+                    return Err(fatal("No such command in rename-command"));
+                }
+                let to = args[2].to_ascii_lowercase();
+                if !to.is_empty() && self.renames.iter().any(|(_, t)| *t == to) {
+                    return Err(fatal("Target command name already exists"));
+                }
+                self.renames.push((from, to));
+                continue;
+            }
             let Some((i, d)) = find(&name) else {
                 return Err(fatal("Bad directive or wrong number of arguments"));
             };
@@ -1099,6 +1254,9 @@ impl Config {
                 continue;
             }
             match validate(d, &args[1..]) {
+                Ok(v) if d.name == "client-output-buffer-limit" => {
+                    self.values[i] = merge_obuf(&self.values[i], &v)
+                }
                 Ok(v) => self.values[i] = v,
                 Err(e) => {
                     let e = if e == "wrong number of arguments" {

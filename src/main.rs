@@ -163,6 +163,8 @@ fn main() {
             unimpl.join(", ")
         );
     }
+    cinnabar::crash::install(cfg.pidfile.clone());
+    let supervised = cinnabar::supervise::start(cfg.get("supervised").unwrap_or("no"));
     let mut srv = match Server::new(cfg) {
         Ok(s) => s,
         Err(e) => {
@@ -204,6 +206,8 @@ fn main() {
         std::process::exit(1);
     }
     log_notice!("Ready to accept connections");
+    cinnabar::supervise::ready(supervised);
     let code = srv.run();
+    cinnabar::supervise::stopping(supervised);
     std::process::exit(code);
 }

@@ -48,6 +48,8 @@ pub struct CmdStat {
     pub usec: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// Latency histogram (`latency-tracking`), made on first use.
+    pub latency_hist: Option<Box<crate::latency::Histogram>>,
 }
 
 #[derive(Default, Debug)]
@@ -171,6 +173,14 @@ pub struct Server {
     pub rdb: crate::persistence::background::RdbState,
     /// SHUTDOWN already did the final save (or was told not to).
     pub final_save_done: bool,
+    /// SLOWLOG entries (`crate::slowlog`).
+    pub slowlog: crate::slowlog::SlowLog,
+    /// LATENCY events (`crate::latency`).
+    pub latency: crate::latency::Monitor,
+    /// MONITOR clients (`crate::monitor`).
+    pub monitors: crate::monitor::Monitors,
+    /// CLIENT PAUSE state (`crate::pause`).
+    pub pause: crate::pause::ClientPause,
 }
 
 fn random_hex(n: usize) -> String {
@@ -183,7 +193,13 @@ fn random_hex(n: usize) -> String {
 
 impl Server {
     pub fn new(cfg: Config) -> std::io::Result<Server> {
-        let table: &'static Table = Box::leak(Box::new(Table::build(&commands::registry())));
+        let mut table = Table::build(&commands::registry());
+        for (from, to) in &cfg.renames {
+            table
+                .rename(from, to)
+                .map_err(|e| std::io::Error::other(format!("rename-command {from}: {e}")))?;
+        }
+        let table: &'static Table = Box::leak(Box::new(table));
         let dbs = (0..cfg.databases).map(Db::new).collect();
         let now = now_ms();
         let stats = Stats {
@@ -230,6 +246,10 @@ impl Server {
             aof: Default::default(),
             replicas: Default::default(),
             final_save_done: false,
+            slowlog: Default::default(),
+            latency: Default::default(),
+            monitors: Default::default(),
+            pause: Default::default(),
             cfg,
         })
     }
@@ -373,6 +393,16 @@ impl Server {
             );
             return;
         }
+        if self.cfg.protected_mode
+            && self.cfg.requirepass.is_empty()
+            && let Conn::Tcp(s) = &mut conn
+            && !crate::net::protected::is_loopback_peer(&addr)
+        {
+            use std::io::Write;
+            let _ = s.write(crate::net::protected::DENIED.as_bytes());
+            self.stats.rejected_connections += 1;
+            return;
+        }
         if let Conn::Tcp(_) = conn
             && self.cfg.tcp_keepalive > 0
         {
@@ -496,9 +526,14 @@ impl Server {
         c.qbuf_batch = 0;
     }
 
+    /// `process_input` for `crate::pause`, which resumes postponed clients.
+    pub(crate) fn process_input_pub(&mut self, c: &mut Client) {
+        self.process_input(c);
+    }
+
     fn process_input_batch(&mut self, c: &mut Client) {
         loop {
-            if c.close_after_reply || c.close_asap || c.blocked.is_some() {
+            if c.close_after_reply || c.close_asap || c.blocked.is_some() || c.postponed.is_some() {
                 return;
             }
             // Per request: AUTH lifts the unauthenticated limits at once.
@@ -599,6 +634,26 @@ impl Server {
             self.reject(c, Some(cmd.id), "Command not allowed inside a transaction");
             return;
         }
+        // maxmemory with the noeviction policy (eviction itself is not
+        // implemented): refuse commands that may grow memory, and anything
+        // queued in MULTI but its controls, as Redis's processCommand.
+        if self.cfg.maxmemory > 0 && self.cfg.maxmemory_noeviction {
+            let denyoom = cmd.has(flags::DENYOOM)
+                || (cmd.name == "exec"
+                    && c.multi
+                        .as_ref()
+                        .is_some_and(|m| m.cmds.iter().any(|(k, _)| k.has(flags::DENYOOM))))
+                || (c.multi.is_some()
+                    && !matches!(cmd.name.as_str(), "exec" | "discard" | "quit" | "reset"));
+            if denyoom && crate::alloc::used_memory() as u64 > self.cfg.maxmemory {
+                self.reject_code(
+                    c,
+                    Some(cmd.id),
+                    "OOM command not allowed when used memory > 'maxmemory'.",
+                );
+                return;
+            }
+        }
         // Only a few commands make sense in RESP2 Pub/Sub mode (RESP3 can
         // tell pushes from replies).
         if c.pubsub_mode
@@ -633,6 +688,18 @@ impl Server {
         {
             self.reject_code(c, Some(cmd.id), &misconf);
             return;
+        }
+        if self.pause.active.is_some() {
+            const W: u32 = flags::WRITE | flags::MAY_REPLICATE;
+            let writes = cmd.has(W)
+                || (cmd.name == "exec"
+                    && c.multi
+                        .as_ref()
+                        .is_some_and(|m| m.cmds.iter().any(|(k, _)| k.has(W))));
+            if self.pause.must_wait(self.now_ms, writes) {
+                crate::pause::postpone(self, c, argv);
+                return;
+            }
         }
         c.last_cmd = cmd.name.as_str();
         let doomed = c.dirty_exec || c.dirty_cas.get();
@@ -682,6 +749,7 @@ impl Server {
             self.prop.command_done(db, argv, self.dirty > dirty_before);
         }
         let dur = (now_us() - start).max(0) as u64;
+        self.after_call(c, cmd, argv, dur as i64);
         let st = &mut self.cmd_stats[cmd.id];
         st.calls += 1;
         st.usec += dur;
@@ -692,6 +760,75 @@ impl Server {
         self.err_mark = c.reply.errors;
         self.stats.commands_processed += 1;
         c.commands_processed += 1;
+    }
+
+    /// Latency event, slow log and latency histogram of a command that
+    /// just ran (`dur` µs); a blocked command is accounted when it is served.
+    fn after_call(&mut self, c: &Client, cmd: &'static Command, argv: &[Bytes], dur: i64) {
+        let event = if cmd.has(flags::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        self.latency
+            .add_if_needed(self.cfg.latency_monitor_threshold, event, dur / 1000);
+        if !self.monitors.is_empty() && !cmd.has(flags::ADMIN | flags::SKIP_MONITOR) {
+            crate::monitor::feed(self, c, &cmd.name, argv);
+        }
+        if c.blocked.is_some() {
+            return;
+        }
+        if self.cfg.slowlog_log_slower_than >= 0 && !cmd.has(flags::SKIP_SLOWLOG) {
+            self.slowlog.push(
+                self.cfg.slowlog_log_slower_than,
+                self.cfg.slowlog_max_len,
+                &cmd.name,
+                argv,
+                dur,
+                &c.addr,
+                c.name.as_deref(),
+            );
+        }
+        if self.cfg.latency_tracking {
+            self.cmd_stats[cmd.id]
+                .latency_hist
+                .get_or_insert_with(Default::default)
+                .record(dur.saturating_mul(1000));
+        }
+    }
+
+    /// Statistics of a blocked command when it is served or unblocked with
+    /// an error (Redis's updateStatsOnUnblock): failed calls, latency
+    /// histogram, slow log and the "command-unblocking" latency event.
+    pub fn account_unblocked(&mut self, c: &Client, argv: &[Bytes], reply_us: i64, failed: bool) {
+        let Ok(cmd) = self.table.lookup(argv) else {
+            return;
+        };
+        if failed {
+            self.cmd_stats[cmd.id].failed += 1;
+        }
+        if self.cfg.latency_tracking {
+            self.cmd_stats[cmd.id]
+                .latency_hist
+                .get_or_insert_with(Default::default)
+                .record(reply_us.saturating_mul(1000));
+        }
+        if self.cfg.slowlog_log_slower_than >= 0 && !cmd.has(flags::SKIP_SLOWLOG) {
+            self.slowlog.push(
+                self.cfg.slowlog_log_slower_than,
+                self.cfg.slowlog_max_len,
+                &cmd.name,
+                argv,
+                reply_us,
+                &c.addr,
+                c.name.as_deref(),
+            );
+        }
+        self.latency.add_if_needed(
+            self.cfg.latency_monitor_threshold,
+            "command-unblocking",
+            reply_us / 1000,
+        );
     }
 
     pub(crate) fn count_error(&mut self, code: &str) {
@@ -755,6 +892,9 @@ impl Server {
 
     /// Write pending replies; ask for WRITABLE only when a write falls short.
     fn before_sleep(&mut self) {
+        if !self.pause.postponed.is_empty() {
+            crate::pause::release_if_due(self, now_ms());
+        }
         // Clients unblocked since the last pass resume their pipelines.
         for key in self.blocking.take_unblocked() {
             let Some(Some(mut c)) = self.clients.get_mut(key).map(|s| s.take()) else {
@@ -895,7 +1035,13 @@ impl Server {
                 break;
             }
         }
-        self.stats.expire_cycle_cpu_ms += (mono_us() - start) / 1000;
+        let elapsed_ms = (mono_us() - start) / 1000;
+        self.stats.expire_cycle_cpu_ms += elapsed_ms;
+        self.latency.add_if_needed(
+            self.cfg.latency_monitor_threshold,
+            "expire-cycle",
+            elapsed_ms as i64,
+        );
         self.drain_expired(None);
     }
 

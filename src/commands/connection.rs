@@ -37,6 +37,8 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("client|no-evict", client_no_evict),
     ("client|help", client_help),
     ("client|unblock", client_unblock),
+    ("client|pause", client_pause),
+    ("client|unpause", client_unpause),
 ];
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -494,6 +496,44 @@ fn client_no_evict(_: &mut Server, c: &mut Client, argv: &[Bytes]) {
         c.reply.err(SYNTAX_ERR);
         return;
     }
+    c.reply.ok();
+}
+
+/// CLIENT PAUSE timeout [WRITE|ALL]: hold back commands (`crate::pause`).
+fn client_pause(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    if argv.len() > 4 {
+        c.reply.err(&format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            String::from_utf8_lossy(&argv[1])
+        ));
+        return;
+    }
+    let mut write_only = false;
+    if argv.len() == 4 {
+        if is(&argv[3], "write") {
+            write_only = true;
+        } else if !is(&argv[3], "all") {
+            c.reply.err("CLIENT PAUSE mode must be WRITE or ALL");
+            return;
+        }
+    }
+    let Some(ms) = crate::util::num::parse_i64(&argv[2]) else {
+        c.reply.err("timeout is not an integer or out of range");
+        return;
+    };
+    if ms < 0 {
+        c.reply.err("timeout is negative");
+        return;
+    }
+    let now = crate::util::time::now_ms();
+    let end = if ms > 0 { ms.saturating_add(now) } else { 0 };
+    srv.pause.pause(write_only, end);
+    c.reply.ok();
+}
+
+/// CLIENT UNPAUSE: end a pause; postponed commands run.
+fn client_unpause(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    srv.pause.unpause();
     c.reply.ok();
 }
 

@@ -14,6 +14,7 @@ use crate::server::Server;
 
 pub mod bitops;
 pub mod connection;
+pub mod diagnostics;
 pub mod dump;
 pub mod hashes;
 pub mod introspection;
@@ -39,6 +40,7 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     let mut v = Vec::new();
     v.extend_from_slice(bitops::COMMANDS);
     v.extend_from_slice(connection::COMMANDS);
+    v.extend_from_slice(diagnostics::COMMANDS);
     v.extend_from_slice(dump::COMMANDS);
     v.extend_from_slice(hashes::COMMANDS);
     v.extend_from_slice(introspection::COMMANDS);

@@ -22,9 +22,9 @@ use bytes::Bytes;
 
 use super::{Handler, is, text};
 use crate::config::{self, DIRECTIVES, Directive};
-use crate::log_warning;
 use crate::net::Client;
 use crate::server::{CmdStat, Server};
+use crate::{log_notice, log_warning};
 
 pub const COMMANDS: &[(&str, Handler)] = &[
     ("info", info),
@@ -39,6 +39,7 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("lastsave", lastsave),
     ("bgsave", bgsave),
     ("bgrewriteaof", bgrewriteaof),
+    ("config|rewrite", config_rewrite),
 ];
 
 pub const DEBUG_NOT_ALLOWED: &str = "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
@@ -294,7 +295,13 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         field!(out, "maxclients", "{}", srv.cfg.maxclients);
         field!(out, "client_recent_max_input_buffer", "{max_in}");
         field!(out, "client_recent_max_output_buffer", "{max_out}");
-        field!(out, "blocked_clients", "{}", srv.blocking.count);
+        // Clients held by CLIENT PAUSE count as blocked, as in Redis.
+        let postponed = srv
+            .clients
+            .iter()
+            .filter(|(_, c)| c.as_ref().is_some_and(|c| c.postponed.is_some()))
+            .count();
+        field!(out, "blocked_clients", "{}", srv.blocking.count + postponed);
         field!(out, "tracking_clients", "0");
         field!(
             out,
@@ -634,8 +641,33 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
     }
 
     if sel.want("latencystats") {
-        // Per-command latency histograms are not tracked (yet).
         header(&mut out, "Latencystats");
+        for cmd in srv.table.all() {
+            for x in std::iter::once(cmd).chain(cmd.sorted_subcommands()) {
+                let Some(h) = srv.cmd_stats[x.id].latency_hist.as_ref() else {
+                    continue;
+                };
+                let _ = write!(
+                    out,
+                    "latency_percentiles_usec_{}:",
+                    safe_info_string(&x.name)
+                );
+                for (i, p) in srv.cfg.latency_percentiles.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let mut t = format!("{p:.6}");
+                    while t.ends_with('0') {
+                        t.pop();
+                    }
+                    if t.ends_with('.') {
+                        t.pop();
+                    }
+                    let _ = write!(out, "p{}={:.3}", t, h.percentile(*p) as f64 / 1000.0);
+                }
+                out.push_str("\r\n");
+            }
+        }
     }
 
     if sel.want("cluster") {
@@ -884,6 +916,25 @@ pub fn reset_stats(srv: &mut Server) {
     }
 }
 
+/// CONFIG REWRITE: write the running configuration into the config file
+/// (`crate::config_rewrite`).
+fn config_rewrite(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    let Some(path) = srv.config_file.clone() else {
+        return c.reply.err("The server is running without a config file");
+    };
+    match crate::config_rewrite::rewrite_file(&path, &srv.cfg, false) {
+        Ok(()) => {
+            log_notice!("CONFIG REWRITE executed with success.");
+            c.reply.ok();
+        }
+        Err(e) => {
+            let msg = crate::config_rewrite::error_text(&e);
+            log_warning!("CONFIG REWRITE failed: {msg}");
+            c.reply.err(&format!("Rewriting config file: {msg}"));
+        }
+    }
+}
+
 fn config_help(_: &mut Server, c: &mut Client, _: &[Bytes]) {
     c.reply.help(
         "CONFIG",
@@ -904,6 +955,13 @@ fn config_help(_: &mut Server, c: &mut Client, _: &[Bytes]) {
 // DEBUG
 
 const DEBUG_HELP: &[&str] = &[
+    "CONFIG-REWRITE-FORCE-ALL",
+    "    Like CONFIG REWRITE but writes all configuration options, including",
+    "    keywords not listed in original configuration file or default values.",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
     "ERROR <string>",
     "    Return a Redis protocol error with <string> as message. Useful for clients",
     "    unit tests to simulate Redis errors.",
@@ -916,6 +974,8 @@ const DEBUG_HELP: &[&str] = &[
     "    it is used instead of the 'key' prefix. These are not propagated to",
     "    replicas. Cluster slots are not respected so keys not belonging to the",
     "    current node can be created in cluster mode.",
+    "PANIC",
+    "    Crash the server simulating a panic.",
     "PROTOCOL <type>",
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -1047,6 +1107,30 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         ("set-skip-checksum-validation", 3) => {
             crate::persistence::rdb_load::set_skip_checksum(atoi(&argv[2]) != 0);
             c.reply.ok();
+        }
+        ("config-rewrite-force-all", 2) => {
+            let res = match srv.config_file.clone() {
+                None => Err("The server is running without a config file".to_string()),
+                Some(p) => crate::config_rewrite::rewrite_file(&p, &srv.cfg, true)
+                    .map_err(|e| crate::config_rewrite::error_text(&e)),
+            };
+            match res {
+                Ok(()) => c.reply.ok(),
+                Err(e) => c
+                    .reply
+                    .err(&format!("CONFIG-REWRITE-FORCE-ALL failed: {e}")),
+            }
+        }
+        ("panic", 2) => panic!("DEBUG PANIC called at Unix time {}", srv.now_ms / 1000),
+        ("digest", 2) => c
+            .reply
+            .simple(&crate::digest::hex(&crate::digest::dataset(&srv.dbs))),
+        ("digest-value", _) => {
+            c.reply.array_len(argc - 2);
+            for k in &argv[2..] {
+                let d = crate::digest::key_value(&srv.dbs[c.db], k);
+                c.reply.simple(&crate::digest::hex(&d));
+            }
         }
         ("populate", 3..=5) => debug_populate(srv, c, argv),
         ("protocol", 3) => debug_protocol(c, &argv[2]),

@@ -317,6 +317,20 @@ impl Table {
     /// Find the command for `argv` (lowercasing without allocating for the
     /// usual short names). `Err(true)` = the container exists but not the
     /// subcommand.
+    /// `rename-command from to`: serve the command under another name, or
+    /// not at all when `to` is empty (Redis keeps its full name for stats).
+    pub fn rename(&mut self, from: &str, to: &str) -> Result<(), String> {
+        if !to.is_empty() && self.commands.contains_key(to) {
+            return Err("Target command name already exists".into());
+        }
+        if let Some(cmd) = self.commands.remove(from)
+            && !to.is_empty()
+        {
+            self.commands.insert(to.to_string(), cmd);
+        }
+        Ok(())
+    }
+
     pub fn lookup(&self, argv: &[Bytes]) -> Result<&Command, bool> {
         let base = self.find(&argv[0]).ok_or(false)?;
         if base.is_container() && argv.len() >= 2 {

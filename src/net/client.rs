@@ -124,6 +124,10 @@ pub struct Client {
     pub pubsub_mode: bool,
     /// Set while blocked on keys (`blocking.rs`).
     pub blocked: Option<Box<crate::blocking::BlockState>>,
+    /// A command held back by CLIENT PAUSE (`crate::pause`).
+    pub postponed: Option<Vec<bytes::Bytes>>,
+    /// Receives the MONITOR stream (`crate::monitor`).
+    pub monitor: bool,
 }
 
 pub enum ReadResult {
@@ -185,6 +189,8 @@ impl Client {
             sub_shard: HashSet::new(),
             pubsub_mode: false,
             blocked: None,
+            postponed: None,
+            monitor: false,
         }
     }
 
@@ -256,13 +262,16 @@ impl Client {
         // Flags in Redis's order; the ones for states we do not have yet
         // (replica, tracking...) are never set.
         let mut flags = String::new();
+        if self.monitor {
+            flags.push('O');
+        }
         if self.pubsub_mode {
             flags.push('P');
         }
         if self.multi.is_some() {
             flags.push('x');
         }
-        if self.blocked.is_some() {
+        if self.blocked.is_some() || self.postponed.is_some() {
             flags.push('b');
         }
         if self.dirty_cas.get() {
