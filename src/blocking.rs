@@ -189,11 +189,12 @@ pub fn block(
 /// key that now exists, whatever wrote it (RENAME, MOVE, COPY, …), as
 /// Redis's dbAdd does. The handlers decide whether the value can serve.
 pub fn signal_existing(srv: &mut Server) {
-    let now = srv.now_ms;
     let mut found = Vec::new();
     for (db, keys) in &srv.blocking.waiters {
         for k in keys.keys() {
-            if srv.dbs[*db].peek(k, now).is_some() {
+            // Present even if expired (Redis's dictFind): serving it then
+            // deletes it, and that deletion is propagated.
+            if srv.dbs[*db].keys.contains_key(&k[..]) {
                 found.push((*db, k.clone()));
             }
         }

@@ -169,6 +169,28 @@ fn truncated_tail_is_dropped_or_refused() {
     let mut bytes = std::fs::read(&incr).unwrap();
     bytes.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1");
     std::fs::write(&incr, &bytes).unwrap();
+    // The checker sees the cut tail, and --fix repairs a copy of it.
+    let check = env!("CARGO_BIN_EXE_cinnabar-check-aof");
+    let manifest = dir.join("appendonlydir/appendonly.aof.manifest");
+    let out = std::process::Command::new(check)
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is not valid"));
+    let copy = dir.join("copy.aof");
+    std::fs::write(&copy, &bytes).unwrap();
+    let mut fix = std::process::Command::new(check)
+        .args(["--fix", copy.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    fix.stdin.take().unwrap().write_all(b"y\n").unwrap();
+    assert!(fix.wait_with_output().unwrap().status.success());
+    let fixed = std::fs::read(&copy).unwrap();
+    assert!(fixed.len() < bytes.len() && fixed.ends_with(b"$1\r\n2\r\n"));
     // aof-load-truncated no: refused, non-zero exit.
     let out = std::process::Command::new(&bin)
         .args(["--port", &common::free_port().to_string()])

@@ -1025,6 +1025,17 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
         ("object", 3) => debug_object(srv, c, &argv[2]),
         ("reload", _) => debug_reload(srv, c, argv),
+        ("loadaof", 2) => match crate::persistence::aof_load::reload(srv) {
+            Ok(()) => {
+                log_warning!("Append Only File loaded by DEBUG LOADAOF");
+                c.reply.ok();
+            }
+            Err(e) => {
+                // As Redis: a server that cannot load its AOF stops.
+                log_warning!("{e}");
+                std::process::exit(1);
+            }
+        },
         ("set-skip-checksum-validation", 3) => {
             crate::persistence::rdb_load::set_skip_checksum(atoi(&argv[2]) != 0);
             c.reply.ok();

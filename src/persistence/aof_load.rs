@@ -46,6 +46,35 @@ pub fn load_at_start(srv: &mut Server) -> Result<(), String> {
         Err(e) => return Err(format!("Can't open the AOF manifest: {e}")),
     };
     srv.aof.manifest = manifest.clone();
+    let total = load_files(srv, &names, &manifest)?;
+    srv.aof.current_size = total;
+    srv.aof.base_size = total;
+    srv.aof.on = true;
+    srv.aof
+        .open_at_start(now)
+        .map_err(|e| format!("Can't open the append-only file: {e}"))?;
+    Ok(())
+}
+
+/// DEBUG LOADAOF: write out what is pending, empty the dataset and load
+/// the AOF again.
+pub fn reload(srv: &mut Server) -> Result<(), String> {
+    super::background::abort(srv);
+    let now = crate::util::time::now_ms();
+    if srv.aof.on {
+        srv.aof.flush_and_sync(now);
+    }
+    for db in &mut srv.dbs {
+        db.clear();
+    }
+    let (names, manifest) = (srv.aof.names.clone(), srv.aof.manifest.clone());
+    load_files(srv, &names, &manifest)?;
+    srv.dirty = 0;
+    Ok(())
+}
+
+/// Load the base and incremental files of `manifest`; returns their size.
+fn load_files(srv: &mut Server, names: &Names, manifest: &Manifest) -> Result<u64, String> {
     let start = std::time::Instant::now();
     let files: Vec<&FileEntry> = manifest.base.iter().chain(&manifest.incr).collect();
     if files.is_empty() {
@@ -106,13 +135,7 @@ pub fn load_at_start(srv: &mut Server) -> Result<(), String> {
         "DB loaded from append only file: {:.3} seconds",
         start.elapsed().as_secs_f64()
     );
-    srv.aof.current_size = total;
-    srv.aof.base_size = total;
-    srv.aof.on = true;
-    srv.aof
-        .open_at_start(now)
-        .map_err(|e| format!("Can't open the append-only file: {e}"))?;
-    Ok(())
+    Ok(total)
 }
 
 /// Redis 7's upgrade of a pre-7 `appendonly.aof`: it becomes the base of
@@ -167,29 +190,33 @@ fn load_rdb_base(srv: &mut Server, buf: &[u8], name: &str) -> Result<(), String>
     Ok(())
 }
 
+/// A command in an AOF that is not a RESP multibulk.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BadFormat;
+
 /// Parse one command at `buf[pos..]`: Ok(None) when the input ends inside
 /// it, Err on a malformed one.
-fn parse_command(buf: &[u8], mut pos: usize) -> Result<Option<(Vec<Bytes>, usize)>, ()> {
+pub fn parse_command(buf: &[u8], mut pos: usize) -> Result<Option<(Vec<Bytes>, usize)>, BadFormat> {
     fn line(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
         let rest = buf.get(pos..)?;
         let end = rest.windows(2).position(|w| w == b"\r\n")?;
         Some((&rest[..end], pos + end + 2))
     }
-    fn number(b: &[u8]) -> Result<usize, ()> {
+    fn number(b: &[u8]) -> Result<usize, BadFormat> {
         std::str::from_utf8(b)
             .ok()
             .and_then(|s| s.parse().ok())
-            .ok_or(())
+            .ok_or(BadFormat)
     }
     let Some((head, next)) = line(buf, pos) else {
         return Ok(None);
     };
     if head.first() != Some(&b'*') {
-        return Err(());
+        return Err(BadFormat);
     }
     let argc = number(&head[1..])?;
     if argc < 1 {
-        return Err(());
+        return Err(BadFormat);
     }
     pos = next;
     let mut argv = Vec::with_capacity(argc);
@@ -198,14 +225,14 @@ fn parse_command(buf: &[u8], mut pos: usize) -> Result<Option<(Vec<Bytes>, usize
             return Ok(None);
         };
         if h.first() != Some(&b'$') {
-            return Err(());
+            return Err(BadFormat);
         }
         let len = number(&h[1..])?;
         if buf.len() < next + len + 2 {
             return Ok(None);
         }
         if &buf[next + len..next + len + 2] != b"\r\n" {
-            return Err(());
+            return Err(BadFormat);
         }
         argv.push(Bytes::copy_from_slice(&buf[next..next + len]));
         pos = next + len + 2;
@@ -250,7 +277,7 @@ fn replay(srv: &mut Server, buf: &[u8], name: &str) -> Result<Replay, String> {
         let (argv, next) = match parse_command(buf, pos) {
             Ok(Some(x)) => x,
             Ok(None) => break Ok(Replay::Truncated(multi_at.unwrap_or(pos) as u64)),
-            Err(()) => {
+            Err(BadFormat) => {
                 break Err(format!(
                     "Bad file format reading the append only file {name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>"
                 ));
