@@ -464,3 +464,34 @@ fn list_nodes_dump_like_redis() {
         }
     }
 }
+
+/// RESTORE reaches the AOF with an absolute TTL (ABSTTL), an already
+/// expired RESTORE … REPLACE as the DEL it amounts to.
+#[test]
+fn restore_propagates_effective_form() {
+    let s = Server::start(&["--appendonly", "yes", "--appendfsync", "always"]);
+    let mut c = s.conn();
+    c.cmd(&["SET", "s", "hello"]);
+    let dump = c.cmd_raw(&[b"DUMP", b"s"]);
+    let nl = dump.iter().position(|&b| b == b'\n').unwrap();
+    let payload = dump[nl + 1..dump.len() - 2].to_vec();
+    assert_eq!(
+        c.cmd_raw(&[b"RESTORE", b"r", b"5000", &payload]),
+        b"+OK\r\n"
+    );
+    assert_eq!(
+        c.cmd_raw(&[b"RESTORE", b"r", b"1", &payload, b"REPLACE", b"ABSTTL"]),
+        b"+OK\r\n"
+    );
+    let mut aof = Vec::new();
+    for e in std::fs::read_dir(s.dir.join("appendonlydir")).unwrap() {
+        let p = e.unwrap().path();
+        if p.to_string_lossy().ends_with(".incr.aof") {
+            aof.extend(std::fs::read(p).unwrap());
+        }
+    }
+    let text = String::from_utf8_lossy(&aof);
+    assert!(text.contains("RESTORE\r\n$1\r\nr\r\n$13\r\n"), "{text}");
+    assert!(text.contains("$6\r\nABSTTL\r\n"), "{text}");
+    assert!(text.ends_with("*2\r\n$3\r\nDEL\r\n$1\r\nr\r\n"), "{text}");
+}
