@@ -106,6 +106,11 @@ fn restore(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if ttl != 0 && ttl <= now {
         // Already expired: the key is gone (or never created).
         if deleted {
+            srv.prop.rewrite(crate::propagate::del_for(
+                &srv.cfg,
+                "lazyfree-lazy-server-del",
+                key,
+            ));
             srv.dirty += 1;
             srv.signal_modified_key(c.db, key);
             srv.notify(c, notify::GENERIC, "del", key, c.db);
@@ -129,6 +134,13 @@ fn restore(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     db.insert_obj(key, o);
     if ttl != 0 {
         db.set_expire(key, ttl);
+    }
+    if ttl != 0 && !absttl {
+        // Propagated with the absolute expire time, as Redis does.
+        let mut prop = argv.to_vec();
+        prop[2] = crate::propagate::int_arg(ttl);
+        prop.push(crate::propagate::arg("ABSTTL"));
+        srv.prop.rewrite(prop);
     }
     srv.signal_modified_key(c.db, key);
     srv.notify(c, notify::GENERIC, "restore", key, c.db);

@@ -214,12 +214,14 @@ fn migrate(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
                     return;
                 }
                 let mut first_err = None;
+                let mut deleted = vec![crate::propagate::arg("DEL")];
                 for ((k, _, _), r) in items.iter().zip(key_replies) {
                     if r.first() == Some(&b'-') {
                         first_err.get_or_insert(r);
                     } else if !o.copy {
                         let db = &mut srv.dbs[c.db];
                         if db.delete(k) {
+                            deleted.push(k.clone());
                             srv.dirty += 1;
                             srv.signal_modified_key(c.db, k);
                             srv.notify(c, notify::GENERIC, "del", k, c.db);
@@ -227,6 +229,8 @@ fn migrate(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
                     }
                 }
                 put_socket(&name, sock, Some(dbid), now);
+                // What changed here is the deletion of the moved keys.
+                srv.prop.rewrite(deleted);
                 match first_err {
                     Some(e) => target_error(c, &e),
                     None => c.reply.ok(),

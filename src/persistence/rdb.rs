@@ -22,7 +22,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::{RDB_VERSION, op, ty};
-use crate::encoding::listpack::{Listpack, LpValue};
+use crate::encoding::listpack::LpValue;
 use crate::types::hash::Hash;
 use crate::types::set::{Member, Set};
 use crate::types::value::{Obj, Value};
@@ -253,11 +253,8 @@ pub fn type_byte(v: &Value) -> u8 {
     }
 }
 
-/// Largest list node we write (Redis's default `list-max-listpack-size -2`).
-const LIST_NODE_BYTES: usize = 8192;
-/// Per-element overhead estimate of quicklist's insert check.
-const LIST_NODE_OVERHEAD: usize = 8;
-/// quicklist node container: packed (a listpack).
+/// quicklist node containers: one plain element, or a listpack.
+const QUICKLIST_PLAIN: u64 = 1;
 const QUICKLIST_PACKED: u64 = 2;
 
 /// The value body (rdbSaveObject), without the type byte.
@@ -266,25 +263,29 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value, compress: bool) {
         Value::Int(n) => write_i64_string(out, *n),
         Value::Str(s) => write_string(out, s.as_bytes(), compress),
         Value::List(l) => {
-            let mut nodes: Vec<Listpack> = Vec::new();
-            let mut cur = Listpack::new();
-            l.for_each(|e| {
-                let sz = e.str_len();
-                if !cur.is_empty() && cur.bytes_len() + sz + LIST_NODE_OVERHEAD > LIST_NODE_BYTES {
-                    nodes.push(std::mem::take(&mut cur));
+            // The quicklist's own nodes, as Redis writes them: packed
+            // listpacks and plain elements as strings, nodes kept
+            // compressed in memory as their LZF bytes.
+            write_len(out, l.node_count() as u64);
+            for n in l.nodes() {
+                write_len(
+                    out,
+                    if n.is_plain() {
+                        QUICKLIST_PLAIN
+                    } else {
+                        QUICKLIST_PACKED
+                    },
+                );
+                match (n.lzf(), n.raw()) {
+                    (Some(c), _) => {
+                        out.push(0xC3);
+                        write_len(out, c.len() as u64);
+                        write_len(out, n.sz() as u64);
+                        out.extend_from_slice(c);
+                    }
+                    (None, Some(raw)) => write_string(out, raw, compress),
+                    (None, None) => write_string(out, &[], compress),
                 }
-                match e {
-                    LpValue::Int(n) => cur.append_int(n),
-                    LpValue::Str(s) => cur.append(s),
-                }
-            });
-            if !cur.is_empty() {
-                nodes.push(cur);
-            }
-            write_len(out, nodes.len() as u64);
-            for n in &nodes {
-                write_len(out, QUICKLIST_PACKED);
-                write_string(out, n.as_bytes(), compress);
             }
         }
         Value::Hash(h) => match &**h {

@@ -19,6 +19,7 @@ use super::{op, ty};
 use crate::db::Db;
 use crate::encoding::intset::Intset;
 use crate::encoding::listpack::{Listpack, LpValue};
+use crate::encoding::quicklist::Node;
 use crate::types::SmallBytes;
 use crate::types::hash::{self, Hash};
 use crate::types::list::{End, List};
@@ -297,23 +298,27 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, opts: &LoadOpts) -> Result<Value, L
                 if data.is_empty() {
                     return corrupt("Quicklist integrity check failed.");
                 }
+                // Nodes are adopted whole, as Redis's quicklistAppend*
+                // (empty ones are skipped).
                 if container == 1 {
-                    l.push(&data, End::Tail);
+                    l.append_node(Node::plain(&data));
                 } else if t == ty::LIST_QUICKLIST_2 {
                     if !Listpack::validate(&data, true) {
                         return corrupt("Listpack integrity check failed.");
                     }
-                    let lp = Listpack::from_bytes(data);
-                    for e in lp.iter() {
-                        push_lp(&mut l, e);
-                    }
+                    l.append_node(Node::packed(Listpack::from_bytes(data)));
                 } else {
                     let Some(entries) = ziplist::ziplist_entries(&data) else {
                         return corrupt("Ziplist integrity check failed.");
                     };
+                    let mut lp = Listpack::new();
                     for e in entries {
-                        push_entry(&mut l, e);
+                        match e {
+                            Entry::Int(n) => lp.append_int(n),
+                            Entry::Str(s) => lp.append(s),
+                        }
                     }
+                    l.append_node(Node::packed(lp));
                 }
             }
             if l.is_empty() {
@@ -472,13 +477,6 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, opts: &LoadOpts) -> Result<Value, L
             pairs_value(t == ty::HASH_LISTPACK, data, opts)
         }
         _ => Err(unsupported_type(t)),
-    }
-}
-
-fn push_lp(l: &mut List, e: LpValue<'_>) {
-    match e {
-        LpValue::Str(s) => l.push(s, End::Tail),
-        LpValue::Int(n) => l.push(&crate::util::num::i64_to_bytes(n), End::Tail),
     }
 }
 
