@@ -257,7 +257,15 @@ fn rerun(srv: &mut Server, c: &mut Client) {
         return;
     };
     let errors_before = c.reply.errors;
+    // Invalidations for this client follow its reply (`crate::tracking`).
+    let top = srv.tracking.current.is_none();
+    if top {
+        srv.tracking_begin(c);
+    }
     (cmd.handler)(srv, c, &argv);
+    if top {
+        srv.tracking_end(c);
+    }
     if c.reply.errors > errors_before {
         srv.count_error(&c.reply.last_error_code.clone());
     }

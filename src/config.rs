@@ -263,7 +263,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(0, i64::MAX),
         "1000000",
         YES,
-        NO,
+        YES,
     ),
     d("acllog-max-len", Kind::Int(0, i64::MAX), "128", YES, NO),
     d("aclfile", Kind::Str, "", NO, NO),
@@ -783,6 +783,8 @@ pub struct Config {
     pub notify_flags: u32,
     /// `list-max-listpack-size`, clamped as quicklistSetFill.
     pub list_max_listpack_size: i32,
+    /// `tracking-table-max-keys` (0 = no limit).
+    pub tracking_table_max_keys: usize,
 }
 
 impl Default for Config {
@@ -818,6 +820,7 @@ impl Default for Config {
             zset_max_listpack_value: 64,
             notify_flags: 0,
             list_max_listpack_size: -2,
+            tracking_table_max_keys: 1_000_000,
         };
         c.refresh();
         c
@@ -1007,6 +1010,7 @@ impl Config {
             crate::notify::parse_flags(self.get("notify-keyspace-events").unwrap_or(""))
                 .unwrap_or(0);
         crate::db::set_keymiss_events(self.notify_flags & crate::notify::KEY_MISS != 0);
+        self.tracking_table_max_keys = self.int("tracking-table-max-keys") as usize;
         self.list_max_listpack_size =
             crate::types::list::clamp_fill(self.int("list-max-listpack-size"));
         crate::db::set_access_policy(

@@ -20,6 +20,7 @@ pub mod notify;
 pub mod pubsub;
 pub mod resp;
 pub mod server;
+pub mod tracking;
 pub mod types;
 pub mod util;
 

@@ -158,6 +158,8 @@ pub struct Server {
     pub in_exec: bool,
     /// Clients blocked on keys (BLPOP & co), `blocking.rs`.
     pub blocking: crate::blocking::Blocking,
+    /// Client-side caching (`crate::tracking`).
+    pub tracking: crate::tracking::Tracking,
 }
 
 fn random_hex(n: usize) -> String {
@@ -211,6 +213,7 @@ impl Server {
             pubsub: Default::default(),
             in_exec: false,
             blocking: Default::default(),
+            tracking: Default::default(),
             cfg,
         })
     }
@@ -363,6 +366,7 @@ impl Server {
             return;
         }
         log_verbose!("Accepted {}", c.addr);
+        self.tracking.client_added(id, key);
         entry.insert(Some(c));
     }
 
@@ -449,6 +453,8 @@ impl Server {
         self.discard_transaction(&mut c);
         self.pubsub_forget(&mut c);
         crate::blocking::remove_client(self, &mut c);
+        self.disable_tracking(&mut c);
+        self.tracking.client_removed(c.id);
         let _ = self.poll.registry().deregister(c.conn.source());
         c.conn.shutdown();
         if self.clients.contains(c.token) {
@@ -593,6 +599,9 @@ impl Server {
             return;
         }
         c.last_cmd = cmd.name.as_str();
+        if self.tracking.clients() > 0 {
+            self.tracking_limit(Some(&mut *c));
+        }
         let doomed = c.dirty_exec || c.dirty_cas.get();
         // In MULTI everything but the transaction's own controls is queued.
         let queue = |name: &str| {
@@ -616,6 +625,10 @@ impl Server {
         if c.reply_mode == ReplyMode::SkipNext {
             c.reply_mode = ReplyMode::Skip;
         }
+        // CLIENT CACHING lasts for the next command (or transaction).
+        if c.multi.is_none() && !cmd.name.starts_with("client|") {
+            c.tracking.caching = false;
+        }
         if self.blocking.count > 0 && cmd.has(flags::WRITE) {
             crate::blocking::signal_existing(self);
         }
@@ -627,8 +640,19 @@ impl Server {
     /// `start` is the monotonic time (µs) the command began.
     pub fn call(&mut self, c: &mut Client, cmd: &'static Command, argv: &[Bytes], start: i64) {
         self.err_mark = c.reply.errors;
+        let top = self.tracking.current.is_none();
+        if top {
+            self.tracking_begin(c);
+        }
         (cmd.handler)(self, c, argv);
         self.drain_expired(Some(&mut *c));
+        if c.tracking.on && !c.tracking.bcast && cmd.has(flags::READONLY) && !cmd.has(flags::PUBSUB)
+        {
+            self.tracking_remember_keys(c, cmd, argv);
+        }
+        if top {
+            self.tracking_end(c);
+        }
         let dur = (now_us() - start).max(0) as u64;
         let st = &mut self.cmd_stats[cmd.id];
         st.calls += 1;
@@ -716,6 +740,7 @@ impl Server {
         if self.expire_timed_out && self.active_expire_enabled {
             self.active_expire_cycle(1000);
         }
+        self.tracking_broadcast();
         let pending = std::mem::take(&mut self.pending_writes);
         for key in pending {
             let Some(slot) = self.clients.get_mut(key) else {
@@ -797,6 +822,9 @@ impl Server {
                 self.free_client(c);
             }
         }
+        if self.tracking.clients() > 0 {
+            self.tracking_limit(None);
+        }
         if self.active_expire_enabled {
             // Slow cycle: up to 25% of a cron period.
             let budget = 250_000 / self.cfg.hz.max(1) as u64;
@@ -854,7 +882,8 @@ impl Server {
             for (ev, k) in &log {
                 match ev {
                     crate::db::DbEvent::Expired => {
-                        self.signal_modified_key(id, k);
+                        self.touch_watched_key(id, k);
+                        self.tracking_invalidate_key(&mut None, k, None, true);
                         self.notify_event(
                             c.as_deref_mut(),
                             crate::notify::EXPIRED,

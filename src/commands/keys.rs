@@ -778,6 +778,7 @@ fn flush_mode_ok(c: &mut Client, argv: &[Bytes]) -> bool {
 fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if flush_mode_ok(c, argv) {
         srv.touch_all_watched_in_db(c.db, None);
+        srv.tracking_invalidate_all();
         srv.dirty += srv.dbs[c.db].len() as u64;
         srv.dbs[c.db].clear();
         c.reply.ok();
@@ -789,6 +790,7 @@ fn flushall(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         for id in 0..srv.dbs.len() {
             srv.touch_all_watched_in_db(id, None);
         }
+        srv.tracking_invalidate_all();
         for db in &mut srv.dbs {
             srv.dirty += db.len() as u64;
             db.clear();
@@ -818,6 +820,7 @@ fn swapdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         std::mem::swap(&mut x.expires, &mut y.expires);
         std::mem::swap(&mut x.avg_ttl, &mut y.avg_ttl);
         std::mem::swap(&mut x.expire_cursor, &mut y.expire_cursor);
+        srv.tracking_invalidate_all();
     }
     srv.dirty += 1;
     c.reply.ok();

@@ -292,7 +292,7 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         field!(out, "client_recent_max_input_buffer", "{max_in}");
         field!(out, "client_recent_max_output_buffer", "{max_out}");
         field!(out, "blocked_clients", "{}", srv.blocking.count);
-        field!(out, "tracking_clients", "0");
+        field!(out, "tracking_clients", "{}", srv.tracking.clients());
         field!(
             out,
             "clients_in_timeout_table",
@@ -550,13 +550,23 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
             "active_defrag_key_misses",
             "total_active_defrag_time",
             "current_active_defrag_time",
-            "tracking_total_keys",
-            "tracking_total_items",
-            "tracking_total_prefixes",
-            "unexpected_error_replies",
         ] {
             field!(out, f, "0");
         }
+        field!(out, "tracking_total_keys", "{}", srv.tracking.total_keys());
+        field!(
+            out,
+            "tracking_total_items",
+            "{}",
+            srv.tracking.total_items()
+        );
+        field!(
+            out,
+            "tracking_total_prefixes",
+            "{}",
+            srv.tracking.total_prefixes()
+        );
+        field!(out, "unexpected_error_replies", "0");
         field!(out, "total_error_replies", "{}", st.total_error_replies);
         field!(out, "dump_payload_sanitizations", "0");
         field!(out, "total_reads_processed", "{}", st.reads_processed);

@@ -124,6 +124,8 @@ pub struct Client {
     pub pubsub_mode: bool,
     /// Set while blocked on keys (`blocking.rs`).
     pub blocked: Option<Box<crate::blocking::BlockState>>,
+    /// CLIENT TRACKING state (`crate::tracking`).
+    pub tracking: crate::tracking::ClientTracking,
 }
 
 pub enum ReadResult {
@@ -185,6 +187,7 @@ impl Client {
             sub_shard: HashSet::new(),
             pubsub_mode: false,
             blocked: None,
+            tracking: Default::default(),
         }
     }
 
@@ -265,6 +268,15 @@ impl Client {
         if self.blocked.is_some() {
             flags.push('b');
         }
+        if self.tracking.on {
+            flags.push('t');
+        }
+        if self.tracking.broken_redir {
+            flags.push('R');
+        }
+        if self.tracking.bcast {
+            flags.push('B');
+        }
         if self.dirty_cas.get() {
             flags.push('d');
         }
@@ -305,7 +317,7 @@ impl Client {
             + multi_mem
             + std::mem::size_of::<Client>();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -331,6 +343,11 @@ impl Client {
             tot_mem,
             events,
             cmd_name,
+            if self.tracking.on {
+                self.tracking.redirect as i64
+            } else {
+                -1
+            },
             self.reply.resp,
         )
     }
