@@ -75,6 +75,8 @@ const fn da(
     }
 }
 
+/// Set class by class: a value updates only the classes it names.
+const OBUF: &str = "client-output-buffer-limit";
 const YES: bool = true;
 const NO: bool = false;
 const I32: Kind = Kind::Int(i32::MIN as i64, i32::MAX as i64);
@@ -255,7 +257,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Words,
         "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
         YES,
-        NO,
+        YES,
     ),
     d("maxmemory-clients", Kind::Str, "0", YES, NO),
     d(
@@ -785,6 +787,8 @@ pub struct Config {
     pub list_max_listpack_size: i32,
     /// `tracking-table-max-keys` (0 = no limit).
     pub tracking_table_max_keys: usize,
+    /// `client-output-buffer-limit` per class (`net::obuf::CLASSES`).
+    pub obuf_limits: [crate::net::obuf::Limit; 3],
 }
 
 impl Default for Config {
@@ -821,6 +825,7 @@ impl Default for Config {
             notify_flags: 0,
             list_max_listpack_size: -2,
             tracking_table_max_keys: 1_000_000,
+            obuf_limits: Default::default(),
         };
         c.refresh();
         c
@@ -855,6 +860,7 @@ pub fn parse_memory(s: &str) -> Option<i64> {
 pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
     match d.kind {
         Kind::Words if d.name == "replicaof" => return validate_replicaof(args),
+        Kind::Words if d.name == OBUF => return crate::net::obuf::validate(args),
         Kind::Words => return Ok(args.join(" ")),
         Kind::Flags(opts) => {
             let words: Vec<String> = args
@@ -952,7 +958,12 @@ impl Config {
     pub fn set(&mut self, name: &str, args: &[String]) -> Result<(), String> {
         let (i, d) =
             find(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
-        self.values[i] = validate(d, args)?;
+        let v = validate(d, args)?;
+        self.values[i] = if d.name == OBUF {
+            crate::net::obuf::merge(&self.values[i], &v)
+        } else {
+            v
+        };
         self.refresh();
         Ok(())
     }
@@ -1011,6 +1022,8 @@ impl Config {
                 .unwrap_or(0);
         crate::db::set_keymiss_events(self.notify_flags & crate::notify::KEY_MISS != 0);
         self.tracking_table_max_keys = self.int("tracking-table-max-keys") as usize;
+        self.obuf_limits =
+            crate::net::obuf::parse(self.get("client-output-buffer-limit").unwrap_or(""));
         self.list_max_listpack_size =
             crate::types::list::clamp_fill(self.int("list-max-listpack-size"));
         crate::db::set_access_policy(
@@ -1084,6 +1097,9 @@ impl Config {
                 continue;
             }
             match validate(d, &args[1..]) {
+                Ok(v) if d.name == OBUF => {
+                    self.values[i] = crate::net::obuf::merge(&self.values[i], &v)
+                }
                 Ok(v) => self.values[i] = v,
                 Err(e) => {
                     let e = if e == "wrong number of arguments" {

@@ -160,6 +160,8 @@ pub struct Server {
     pub blocking: crate::blocking::Blocking,
     /// Client-side caching (`crate::tracking`).
     pub tracking: crate::tracking::Tracking,
+    /// Recent output buffer peaks (`net::obuf`).
+    pub obuf_peaks: crate::net::obuf::Peaks,
 }
 
 fn random_hex(n: usize) -> String {
@@ -214,6 +216,7 @@ impl Server {
             in_exec: false,
             blocking: Default::default(),
             tracking: Default::default(),
+            obuf_peaks: Default::default(),
             cfg,
         })
     }
@@ -524,6 +527,7 @@ impl Server {
             c.reply_mode = ReplyMode::On;
         }
         c.reply.muted = matches!(c.reply_mode, ReplyMode::Off) || skip_this;
+        c.reply.limit = self.obuf_guard(c);
         let table = self.table;
         let cmd = match table.lookup(&argv) {
             Ok(cmd) => cmd,
@@ -625,6 +629,8 @@ impl Server {
         if c.reply_mode == ReplyMode::SkipNext {
             c.reply_mode = ReplyMode::Skip;
         }
+        self.close_on_obuf_limit(c, false);
+        c.reply.limit = self.obuf_guard(c);
         // CLIENT CACHING lasts for the next command (or transaction).
         if c.multi.is_none() && !cmd.name.starts_with("client|") {
             c.tracking.caching = false;
@@ -748,6 +754,10 @@ impl Server {
             };
             let Some(mut c) = slot.take() else { continue };
             c.pending_write = false;
+            if self.close_on_obuf_limit(&mut c, false) {
+                self.free_client(c);
+                continue;
+            }
             let net_out_before = c.net_out;
             let res = c.write_pending();
             self.stats.net_output_bytes += c.net_out - net_out_before;
@@ -805,6 +815,12 @@ impl Server {
         let mut to_free = Vec::new();
         for (key, slot) in self.clients.iter_mut() {
             let Some(c) = slot else { continue };
+            self.obuf_peaks.record(now / 1000, c.obuf_usage());
+            let cfg_limits = &self.cfg.obuf_limits;
+            c.reply.limit = match cfg_limits[crate::net::obuf::class_of(c)].hard {
+                0 => usize::MAX,
+                h => (h as usize).saturating_add(crate::net::obuf::REPLY_CHUNK),
+            };
             if c.close_asap {
                 to_free.push(key);
             } else if timeout_ms > 0
@@ -820,6 +836,22 @@ impl Server {
         for key in to_free {
             if let Some(Some(c)) = self.clients.get_mut(key).map(|s| s.take()) {
                 self.free_client(c);
+            }
+        }
+        // Output buffer limits, the soft ones of idle clients included.
+        let over: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, s)| s.as_ref().is_some_and(|c| c.obuf_usage() > 0))
+            .map(|(key, _)| key)
+            .collect();
+        for key in over {
+            if let Some(Some(mut c)) = self.clients.get_mut(key).map(|s| s.take()) {
+                if self.close_on_obuf_limit(&mut c, true) {
+                    self.free_client(c);
+                } else {
+                    self.clients[key] = Some(c);
+                }
             }
         }
         if self.tracking.clients() > 0 {

@@ -275,11 +275,7 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         .map(|x| x.query.capacity())
         .max()
         .unwrap_or(0);
-    let max_out = others()
-        .chain(std::iter::once(c))
-        .map(|x| x.reply.buf.capacity())
-        .max()
-        .unwrap_or(0);
+    let max_out = srv.obuf_peaks.recent_max();
     let clients_mem: usize = others()
         .chain(std::iter::once(c))
         .map(|x| x.query.capacity() + x.reply.buf.capacity() + std::mem::size_of::<Client>())

@@ -126,6 +126,9 @@ pub struct Client {
     pub blocked: Option<Box<crate::blocking::BlockState>>,
     /// CLIENT TRACKING state (`crate::tracking`).
     pub tracking: crate::tracking::ClientTracking,
+    /// Unix time (s) the output buffer soft limit was first reached, 0 if
+    /// under it (`net::obuf`).
+    pub obuf_soft_since: i64,
 }
 
 pub enum ReadResult {
@@ -188,6 +191,7 @@ impl Client {
             pubsub_mode: false,
             blocked: None,
             tracking: Default::default(),
+            obuf_soft_since: 0,
         }
     }
 
@@ -241,12 +245,16 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        self.reply.buf.clear();
-        self.reply.sent = 0;
+        self.reply.clear();
         if self.reply.buf.capacity() > 64 * 1024 {
             self.reply.buf.shrink_to(16 * 1024);
         }
         Ok(true)
+    }
+
+    /// Output buffer size counted against the limits (`omem`).
+    pub fn obuf_usage(&self) -> usize {
+        self.reply.obuf_usage()
     }
 
     pub fn has_pending_reply(&self) -> bool {
@@ -300,10 +308,10 @@ impl Client {
         let qbuf_free = self.query.capacity().saturating_sub(self.query.len());
         // Redis keeps the first 16 KiB of replies in a static buffer (obl)
         // and the rest in a list of blocks (oll, omem).
-        const REPLY_CHUNK: usize = 16 * 1024;
+        const REPLY_CHUNK: usize = crate::net::obuf::REPLY_CHUNK;
         let pending = self.reply.pending();
-        let obl = pending.min(REPLY_CHUNK);
-        let omem = pending - obl;
+        let omem = self.obuf_usage();
+        let obl = pending - omem;
         let oll = omem.div_ceil(REPLY_CHUNK);
         let rbs = self.reply.buf.capacity().max(REPLY_CHUNK);
         let (multi_count, multi_mem) = match &self.multi {

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod listener;
+pub mod obuf;
 
 pub use client::{Client, Conn};
 pub use listener::Listener;
