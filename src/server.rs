@@ -160,6 +160,8 @@ pub struct Server {
     pub blocking: crate::blocking::Blocking,
     /// Client-side caching (`crate::tracking`).
     pub tracking: crate::tracking::Tracking,
+    /// DEBUG PAUSE-CRON: cron does nothing while set.
+    pub cron_paused: bool,
     /// Recent output buffer peaks (`net::obuf`).
     pub obuf_peaks: crate::net::obuf::Peaks,
 }
@@ -217,6 +219,7 @@ impl Server {
             blocking: Default::default(),
             tracking: Default::default(),
             obuf_peaks: Default::default(),
+            cron_paused: false,
             cfg,
         })
     }
@@ -798,6 +801,9 @@ impl Server {
         self.cron_loops += 1;
         self.now_ms = now_ms();
         self.hz = self.cfg.hz;
+        if self.cron_paused {
+            return;
+        }
         // Instantaneous metrics and the memory peak.
         let now = self.now_ms;
         self.stats

@@ -219,3 +219,22 @@ fn argument_errors() {
         (0, "CLIENT GETREDIR", ":-1\r\n"),
     ]);
 }
+
+#[test]
+fn table_limit_applies_before_queueing() {
+    // Redis issue #11715: the limit is enforced before a command is
+    // queued, and the invalidation comes before +QUEUED.
+    scenario(&[
+        (1, "DEBUG PAUSE-CRON 1", "+OK\r\n"),
+        (1, "CONFIG SET tracking-table-max-keys 2", "+OK\r\n"),
+        (0, "HELLO 3", "!"),
+        (0, "CLIENT TRACKING on", "+OK\r\n"),
+        (0, "MGET a b", "*2\r\n_\r\n_\r\n"),
+        (0, "MULTI", "+OK\r\n"),
+        (1, "CONFIG SET tracking-table-max-keys 1", "+OK\r\n"),
+        (0, "PING", "!"),
+        (0, "READ", "+QUEUED\r\n"),
+        (0, "EXEC", "*1\r\n+PONG\r\n"),
+        (1, "DEBUG PAUSE-CRON 0", "+OK\r\n"),
+    ]);
+}

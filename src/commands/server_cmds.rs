@@ -1000,6 +1000,10 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             }
             c.reply.ok();
         }
+        ("pause-cron", 3) => {
+            srv.cron_paused = atoi(&argv[2]) != 0;
+            c.reply.ok();
+        }
         ("set-active-expire", 3) => {
             srv.active_expire_enabled = atoi(&argv[2]) != 0;
             c.reply.ok();
