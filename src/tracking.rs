@@ -242,6 +242,15 @@ impl Server {
                 }
             }
         }
+        self.tracking_refresh_current(c);
+    }
+
+    /// Keep the snapshot of the client being served in step when its own
+    /// command (inside a transaction) switches tracking on or off.
+    fn tracking_refresh_current(&mut self, c: &Client) {
+        if self.tracking.current.is_some_and(|k| k.id == c.id) {
+            self.tracking_begin(c);
+        }
     }
 
     /// CLIENT TRACKING OFF (and RESET, disconnection). The table keeps the
@@ -266,6 +275,7 @@ impl Server {
                 ..Default::default()
             };
         }
+        self.tracking_refresh_current(c);
     }
 
     /// Before a top-level command: remember who is being served.

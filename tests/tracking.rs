@@ -238,3 +238,24 @@ fn table_limit_applies_before_queueing() {
         (1, "DEBUG PAUSE-CRON 0", "+OK\r\n"),
     ]);
 }
+
+#[test]
+fn tracking_switched_off_inside_a_transaction() {
+    scenario(&[
+        (0, "HELLO 3", "!"),
+        (0, "CLIENT TRACKING on", "+OK\r\n"),
+        (0, "GET a", "_\r\n"),
+        (0, "MULTI", "+OK\r\n"),
+        (0, "CLIENT TRACKING off", "+QUEUED\r\n"),
+        (0, "SET a 1", "+QUEUED\r\n"),
+        (0, "EXEC", "*2\r\n+OK\r\n+OK\r\n"),
+        (0, "PING", "+PONG\r\n"),
+        (0, "CLIENT TRACKING on", "+OK\r\n"),
+        (0, "GET a", "$1\r\n1\r\n"),
+        (0, "MULTI", "+OK\r\n"),
+        (0, "SET a 2", "+QUEUED\r\n"),
+        (0, "CLIENT TRACKING off", "+QUEUED\r\n"),
+        (0, "EXEC", "*2\r\n+OK\r\n+OK\r\n"),
+        (0, "READ", &format!("{INV}*1\r\n$1\r\na\r\n")),
+    ]);
+}
