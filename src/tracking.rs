@@ -20,7 +20,10 @@
 //! is out of the client slab while its command runs, so `Server::call`
 //! records a snapshot of what the invalidation path needs to know about it
 //! (`Current`); keys modified during the command for that client go to
-//! `pending`, pushes for it as a redirection target to `to_current`.
+//! `pending`, pushes for it as a redirection target to `to_current`. Both
+//! are written after its reply; Redis writes the second kind at once, so a
+//! client that is both the redirection target and the writer sees that
+//! push after its reply rather than before (the only ordering difference).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 

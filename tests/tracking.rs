@@ -259,3 +259,49 @@ fn tracking_switched_off_inside_a_transaction() {
         (0, "READ", &format!("{INV}*1\r\n$1\r\na\r\n")),
     ]);
 }
+
+/// CLIENT LIST flags (t, B, R) and redir, and the INFO counters, which
+/// carry addresses and ids and so are checked here rather than compared.
+#[test]
+fn client_list_and_info() {
+    let s = common::Server::start(&[]);
+    let mut a = s.conn();
+    let mut b = s.conn();
+    let bid = b.cmd(&["CLIENT", "ID"]);
+    let bid = bid.trim_start_matches(':').trim_end();
+    a.cmd(&["HELLO", "3"]);
+    assert_eq!(
+        a.cmd(&["CLIENT", "TRACKING", "on", "REDIRECT", bid]),
+        "+OK\r\n"
+    );
+    a.cmd(&["GET", "k1"]);
+    a.cmd(&["MGET", "k1", "k2"]);
+    let info = a.cmd(&["CLIENT", "INFO"]);
+    assert!(info.contains(" flags=t "), "{info}");
+    assert!(info.contains(&format!(" redir={bid} ")), "{info}");
+    let mut c = s.conn();
+    c.cmd(&[
+        "CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "p:", "PREFIX", "q:",
+    ]);
+    assert!(c.cmd(&["CLIENT", "INFO"]).contains(" flags=tB "));
+    let stats = c.cmd(&["INFO", "everything"]);
+    for want in [
+        "tracking_clients:2\r\n",
+        "tracking_total_keys:2\r\n",
+        "tracking_total_items:2\r\n",
+        "tracking_total_prefixes:2\r\n",
+    ] {
+        assert!(stats.contains(want), "{want} missing");
+    }
+    // The redirection target goes away: the tracker is told and flagged.
+    b.cmd(&["QUIT"]);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    c.cmd(&["SET", "k1", "x"]);
+    assert_eq!(
+        a.read_reply(),
+        format!(">2\r\n$21\r\ntracking-redir-broken\r\n:{bid}\r\n").into_bytes()
+    );
+    assert!(a.cmd(&["CLIENT", "INFO"]).contains(" flags=tR "));
+    a.cmd(&["CLIENT", "TRACKING", "off"]);
+    assert!(a.cmd(&["CLIENT", "INFO"]).contains(" redir=-1 "));
+}
