@@ -2,6 +2,8 @@
 //!
 //! Redis's `blocking.c`, in a form any data type can reuse. The interface:
 //!
+//! - A handler parses its timeout with [`arg_timeout`] (Redis's
+//!   getTimeoutFromObjectOrReply).
 //! - A handler that finds nothing to serve calls [`block`] with the keys it
 //!   waits on, an absolute deadline (0 = forever) and what to answer on
 //!   timeout. It writes no reply. The server then stops running that
@@ -16,6 +18,12 @@
 //!   blocked command is run again. A command run again either serves the
 //!   client (replies, so the client is unblocked) or finds nothing and calls
 //!   [`block`] again, which then keeps the client waiting in its place.
+//!   While run again, [`serving_keys`] narrows its keys to the ready one,
+//!   as Redis serves a waiter from the key that became ready. Ready keys
+//!   are looked at against the time now, so one that expired meanwhile
+//!   (a transaction slept past its TTL) is deleted and serves nobody. A
+//!   served command adds its time, and a failed call if it answered an
+//!   error, to its command stats (updateStatsOnUnblock).
 //!   Serving a client can make further keys ready (BLMOVE pushes to its
 //!   destination); those are handled in the same call.
 //! - Deadlines are kept sorted; the loop sleeps no longer than the nearest
@@ -53,6 +61,8 @@ pub struct BlockState {
     pub kind: &'static Kind,
     /// Set by `block` when a re-run found nothing (stay blocked).
     rearmed: bool,
+    /// While the command is run again: the key that became ready.
+    serving: Option<Bytes>,
 }
 
 /// One waiting client: slab slot and client id.
@@ -92,6 +102,39 @@ impl Blocking {
     pub fn take_unblocked(&mut self) -> Vec<usize> {
         std::mem::take(&mut self.unblocked)
     }
+}
+
+/// A blocking timeout in seconds (float) as an absolute deadline in ms,
+/// 0 = forever (getTimeoutFromObjectOrReply).
+pub fn arg_timeout(srv: &Server, c: &mut Client, b: &[u8]) -> Option<i64> {
+    // Redis reads a long double: numbers past f64's range are still
+    // numbers there (and then too large, so "negative" below).
+    let wide = || {
+        std::str::from_utf8(b)
+            .ok()
+            .filter(|t| !t.starts_with(|ch: char| ch.is_ascii_whitespace()))
+            .and_then(|t| t.parse::<f64>().ok())
+            .filter(|f| f.is_infinite())
+    };
+    let Some(f) = crate::util::num::parse_f64(b)
+        .or_else(wide)
+        .filter(|f| !f.is_nan())
+    else {
+        c.reply.err("timeout is not a float or out of range");
+        return None;
+    };
+    let ms = (f * 1000.0).ceil();
+    // Out-of-range values convert to LLONG_MIN in C: "negative".
+    if !(0.0..9.2e18).contains(&ms) {
+        c.reply.err("timeout is negative");
+        return None;
+    }
+    let ms = ms as i64;
+    Some(if ms > 0 {
+        ms.saturating_add(srv.now_ms)
+    } else {
+        0
+    })
 }
 
 /// Block `c` on `keys` of its db until `deadline_ms` (0 = forever). Called
@@ -138,6 +181,7 @@ pub fn block(
         argv: Vec::new(),
         kind,
         rearmed: false,
+        serving: None,
     }));
 }
 
@@ -145,11 +189,12 @@ pub fn block(
 /// key that now exists, whatever wrote it (RENAME, MOVE, COPY, …), as
 /// Redis's dbAdd does. The handlers decide whether the value can serve.
 pub fn signal_existing(srv: &mut Server) {
-    let now = srv.now_ms;
     let mut found = Vec::new();
     for (db, keys) in &srv.blocking.waiters {
         for k in keys.keys() {
-            if srv.dbs[*db].peek(k, now).is_some() {
+            // Present even if expired (Redis's dictFind): serving it then
+            // deletes it, and that deletion is propagated.
+            if srv.dbs[*db].keys.contains_key(&k[..]) {
                 found.push((*db, k.clone()));
             }
         }
@@ -221,6 +266,13 @@ pub fn handle_ready(srv: &mut Server) {
     while !srv.blocking.ready.is_empty() {
         let ready = std::mem::take(&mut srv.blocking.ready);
         for (db, key) in ready {
+            // As Redis: keys are looked at against the time now (a
+            // transaction may have slept past a TTL it set), and one that
+            // expired is deleted (with its event) and serves nobody.
+            srv.now_ms = crate::util::time::now_us() / 1000;
+            if srv.dbs[db].expire_if_needed(&key, srv.now_ms) {
+                srv.drain_expired(None);
+            }
             let queue: Vec<Waiter> = match srv.blocking.waiters.get(&db).and_then(|m| m.get(&key)) {
                 Some(q) => q.iter().copied().collect(),
                 None => continue,
@@ -241,7 +293,13 @@ pub fn handle_ready(srv: &mut Server) {
                 let Some(Some(mut c)) = srv.clients.get_mut(slot).map(|s| s.take()) else {
                     continue;
                 };
+                if let Some(b) = c.blocked.as_mut() {
+                    b.serving = Some(key.clone());
+                }
                 rerun(srv, &mut c);
+                if let Some(b) = c.blocked.as_mut() {
+                    b.serving = None;
+                }
                 srv.put_back(c, true);
             }
         }
@@ -257,6 +315,8 @@ fn rerun(srv: &mut Server, c: &mut Client) {
         return;
     };
     let errors_before = c.reply.errors;
+    let (dirty_before, db) = (srv.dirty, c.db);
+    let start = crate::util::time::mono_us();
     // Invalidations for this client follow its reply (`crate::tracking`).
     let top = srv.tracking.current.is_none();
     if top {
@@ -266,9 +326,18 @@ fn rerun(srv: &mut Server, c: &mut Client) {
     if top {
         srv.tracking_end(c);
     }
+    // As Redis's updateStatsOnUnblock: the serving time, and a failed call
+    // when it answered an error (the call itself was counted when it
+    // blocked).
+    let st = &mut srv.cmd_stats[cmd.id];
+    st.usec += crate::util::time::mono_us().saturating_sub(start);
     if c.reply.errors > errors_before {
+        st.failed += 1;
         srv.count_error(&c.reply.last_error_code.clone());
     }
+    // The pop propagates in the non-blocking form its handler chose.
+    srv.prop.command_done(db, &argv, srv.dirty > dirty_before);
+    srv.flush_propagation();
     match c.blocked.as_mut() {
         Some(b) if b.rearmed => b.argv = argv,
         Some(_) => unblock(srv, c),
@@ -313,6 +382,14 @@ pub fn client_unblock(srv: &mut Server, id: u64, error: bool) -> bool {
     let Some(mut c) = srv.clients[slot].take() else {
         return false;
     };
+    // Redis counts an unblocked command as failed, whichever the reply.
+    let blocked_cmd = c
+        .blocked
+        .as_ref()
+        .and_then(|b| srv.table.lookup(&b.argv).ok());
+    if let Some(cmd) = blocked_cmd {
+        srv.cmd_stats[cmd.id].failed += 1;
+    }
     if error {
         c.reply
             .err_code("UNBLOCKED client unblocked via CLIENT UNBLOCK");
@@ -323,6 +400,18 @@ pub fn client_unblock(srv: &mut Server, id: u64, error: bool) -> bool {
     unblock(srv, &mut c);
     srv.put_back(c, true);
     true
+}
+
+/// The keys a blocking handler should try to serve from: all of `keys` on
+/// a first run; when run again because a key became ready, only that key
+/// (as Redis serves a waiter from the ready key, whatever its other keys
+/// hold).
+pub fn serving_keys<'a>(c: &Client, keys: &'a [Bytes]) -> &'a [Bytes] {
+    let ready = c.blocked.as_ref().and_then(|b| b.serving.as_ref());
+    match ready.and_then(|k| keys.iter().position(|x| x == k)) {
+        Some(i) => &keys[i..=i],
+        None => keys,
+    }
 }
 
 /// Record the command to run again for a client that just blocked.

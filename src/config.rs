@@ -279,13 +279,13 @@ pub static DIRECTIVES: &[Directive] = &[
     d("cluster-enabled", Kind::Bool, "no", NO, NO),
     d("lua-replicate-commands", Kind::Bool, "yes", YES, NO),
     // persistence
-    d("save", Kind::Words, "3600 1 300 100 60 10000", YES, NO),
-    d("stop-writes-on-bgsave-error", Kind::Bool, "yes", YES, NO),
-    d("rdbcompression", Kind::Bool, "yes", YES, NO),
-    d("rdbchecksum", Kind::Bool, "yes", NO, NO),
-    d("dbfilename", Kind::Str, "dump.rdb", YES, NO),
+    d("save", Kind::Words, "3600 1 300 100 60 10000", YES, YES),
+    d("stop-writes-on-bgsave-error", Kind::Bool, "yes", YES, YES),
+    d("rdbcompression", Kind::Bool, "yes", YES, YES),
+    d("rdbchecksum", Kind::Bool, "yes", NO, YES),
+    d("dbfilename", Kind::Str, "dump.rdb", YES, YES),
     d("rdb-del-sync-files", Kind::Bool, "no", YES, NO),
-    d("rdb-save-incremental-fsync", Kind::Bool, "yes", YES, NO),
+    d("rdb-save-incremental-fsync", Kind::Bool, "yes", YES, YES),
     d(
         "sanitize-dump-payload",
         Kind::Enum(&["no", "yes", "clients"]),
@@ -293,34 +293,34 @@ pub static DIRECTIVES: &[Directive] = &[
         YES,
         NO,
     ),
-    d("appendonly", Kind::Bool, "no", YES, NO),
-    d("appendfilename", Kind::Str, "appendonly.aof", NO, NO),
-    d("appenddirname", Kind::Str, "appendonlydir", NO, NO),
+    d("appendonly", Kind::Bool, "no", YES, YES),
+    d("appendfilename", Kind::Str, "appendonly.aof", NO, YES),
+    d("appenddirname", Kind::Str, "appendonlydir", NO, YES),
     d(
         "appendfsync",
         Kind::Enum(&["everysec", "always", "no"]),
         "everysec",
         YES,
-        NO,
+        YES,
     ),
-    d("no-appendfsync-on-rewrite", Kind::Bool, "no", YES, NO),
+    d("no-appendfsync-on-rewrite", Kind::Bool, "no", YES, YES),
     d(
         "auto-aof-rewrite-percentage",
         Kind::Int(0, i32::MAX as i64),
         "100",
         YES,
-        NO,
+        YES,
     ),
     d(
         "auto-aof-rewrite-min-size",
         Kind::Mem(0, i64::MAX),
         "67108864",
         YES,
-        NO,
+        YES,
     ),
-    d("aof-load-truncated", Kind::Bool, "yes", YES, NO),
+    d("aof-load-truncated", Kind::Bool, "yes", YES, YES),
     d("aof-use-rdb-preamble", Kind::Bool, "yes", YES, NO),
-    d("aof-timestamp-enabled", Kind::Bool, "no", YES, NO),
+    d("aof-timestamp-enabled", Kind::Bool, "no", YES, YES),
     d("aof-rewrite-incremental-fsync", Kind::Bool, "yes", YES, NO),
     // replication
     da("replicaof", &["slaveof"], Kind::Words, "", NO, NO),
@@ -655,7 +655,7 @@ pub static DIRECTIVES: &[Directive] = &[
         YES,
         NO,
     ),
-    da("rdb-key-save-delay", &[], I32, "0", YES, NO),
+    da("rdb-key-save-delay", &[], I32, "0", YES, YES),
     da("key-load-delay", &[], I32, "0", YES, NO),
     da("watchdog-period", &[], U32, "0", YES, NO),
     da("shutdown-timeout", &[], U32, "10", YES, NO),
@@ -789,6 +789,8 @@ pub struct Config {
     pub tracking_table_max_keys: usize,
     /// `client-output-buffer-limit` per class (`net::obuf::CLASSES`).
     pub obuf_limits: [crate::net::obuf::Limit; 3],
+    /// `list-compress-depth`, clamped as quicklistSetCompressDepth.
+    pub list_compress_depth: usize,
 }
 
 impl Default for Config {
@@ -826,6 +828,7 @@ impl Default for Config {
             list_max_listpack_size: -2,
             tracking_table_max_keys: 1_000_000,
             obuf_limits: Default::default(),
+            list_compress_depth: 0,
         };
         c.refresh();
         c
@@ -861,6 +864,7 @@ pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
     match d.kind {
         Kind::Words if d.name == "replicaof" => return validate_replicaof(args),
         Kind::Words if d.name == OBUF => return crate::net::obuf::validate(args),
+        Kind::Words if d.name == "save" => return validate_save(args),
         Kind::Words => return Ok(args.join(" ")),
         Kind::Flags(opts) => {
             let words: Vec<String> = args
@@ -933,6 +937,20 @@ pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
         }
         Kind::Str | Kind::Words | Kind::Flags(_) => Ok(v.clone()),
     }
+}
+
+/// `save <seconds> <changes> [<seconds> <changes> …]` or `save ""`:
+/// seconds ≥ 1, changes ≥ 0, as Redis checks them.
+fn validate_save(args: &[String]) -> Result<String, String> {
+    let words: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
+    let ok = words.len().is_multiple_of(2)
+        && words.iter().enumerate().all(|(i, w)| {
+            crate::util::num::parse_i64(w.as_bytes()).is_some_and(|n| n >= i64::from(i % 2 == 0))
+        });
+    if !ok {
+        return Err("Invalid save parameters".into());
+    }
+    Ok(words.join(" "))
 }
 
 /// `replicaof <host> <port>` or `replicaof no one`.
@@ -1026,6 +1044,7 @@ impl Config {
             crate::net::obuf::parse(self.get("client-output-buffer-limit").unwrap_or(""));
         self.list_max_listpack_size =
             crate::types::list::clamp_fill(self.int("list-max-listpack-size"));
+        self.list_compress_depth = crate::types::list::clamp_depth(self.int("list-compress-depth"));
         crate::db::set_access_policy(
             self.get("maxmemory-policy").unwrap_or("").ends_with("lfu"),
             self.int("lfu-log-factor") as u32,

@@ -13,6 +13,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::dict::Dict;
+use crate::persistence::snapshot::DbSnap;
 use crate::types::{Obj, SmallBytes, Value};
 
 pub struct Db {
@@ -33,6 +34,10 @@ pub struct Db {
     /// and after the active expire cycle, to touch WATCHed keys and send
     /// `expired` / `keymiss` notifications.
     pub log: Vec<(DbEvent, SmallBytes)>,
+    /// This database's part of a snapshot in progress: entries are handed to
+    /// it before they change (`capture`), and new ones are stamped with its
+    /// epoch (`persistence/snapshot.rs`).
+    pub snap: Option<Box<DbSnap>>,
 }
 
 /// How accesses are recorded in `Obj.lru`, set from `maxmemory-policy`:
@@ -153,7 +158,32 @@ impl Db {
             stat_hits: 0,
             stat_misses: 0,
             log: Vec::new(),
+            snap: None,
         }
+    }
+
+    /// Let a snapshot in progress copy `key`'s entry before it changes or
+    /// goes away. Every mutation of an existing entry passes through here.
+    #[inline]
+    fn capture(&mut self, key: &[u8]) {
+        if let Some(s) = self.snap.as_deref_mut() {
+            s.capture(&mut self.keys, &self.expires, key);
+        }
+    }
+
+    /// Stamp an entry created now so a snapshot in progress leaves it out.
+    #[inline]
+    fn stamp_new(snap: &Option<Box<DbSnap>>, o: &mut Obj) {
+        if let Some(s) = snap {
+            o.epoch = s.epoch();
+        }
+    }
+
+    /// A key's object for in-place modification, without expiry or LRU
+    /// bookkeeping (the caller looked the key up already).
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Obj> {
+        self.capture(key);
+        self.keys.get_mut(key)
     }
 
     pub fn len(&self) -> usize {
@@ -191,6 +221,7 @@ impl Db {
     /// Look a key up for reading or writing: lazy expiry, then the LRU stamp.
     pub fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Obj> {
         self.expire_if_needed(key, now_ms);
+        self.capture(key);
         let o = self.keys.get_mut(key)?;
         record_access(o, now_ms);
         Some(o)
@@ -199,6 +230,7 @@ impl Db {
     /// Like `lookup`, but counts keyspace hits and misses (read commands).
     pub fn lookup_read(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Obj> {
         self.expire_if_needed(key, now_ms);
+        self.capture(key);
         match self.keys.get_mut(key) {
             Some(o) => {
                 self.stat_hits += 1;
@@ -233,12 +265,16 @@ impl Db {
         // An expired key is deleted first (and logged), as a write lookup
         // does in Redis: the write then creates a new key.
         self.expire_if_needed(key, now_ms);
+        self.capture(key);
         // One hash and one probe whether the key is new or not.
         let mut v = Some(v);
         let o = self.keys.get_or_insert_with(SmallBytes::new(key), || {
             Obj::new(v.take().expect("value"), new_stamp(now_ms))
         });
         let created = v.is_none();
+        if created {
+            Self::stamp_new(&self.snap, o);
+        }
         if let Some(v) = v {
             o.set_value(v, false);
             record_access(o, now_ms);
@@ -250,12 +286,15 @@ impl Db {
     }
 
     /// Insert a whole object (RENAME, MOVE, COPY): replaces any old value.
-    pub fn insert_obj(&mut self, key: &[u8], o: Obj) {
+    pub fn insert_obj(&mut self, key: &[u8], mut o: Obj) {
+        self.capture(key);
+        Self::stamp_new(&self.snap, &mut o);
         self.keys.insert(SmallBytes::new(key), o);
     }
 
     /// Remove a key and its TTL. Returns the removed object.
     pub fn remove(&mut self, key: &[u8]) -> Option<Obj> {
+        self.capture(key);
         let (_, o) = self.keys.remove(key)?;
         if !self.expires.is_empty() {
             self.expires.remove(key);
@@ -269,6 +308,7 @@ impl Db {
 
     /// Set the absolute expiry of an existing key.
     pub fn set_expire(&mut self, key: &[u8], when_ms: i64) {
+        self.capture(key);
         match self.expires.get_mut(key) {
             Some(t) => *t = when_ms,
             None => {
@@ -279,6 +319,7 @@ impl Db {
 
     /// Remove the TTL of a key; true if it had one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
+        self.capture(key);
         !self.expires.is_empty() && self.expires.remove(key).is_some()
     }
 
@@ -305,8 +346,11 @@ impl Db {
     }
 
     pub fn clear(&mut self) {
-        self.keys = Dict::new();
-        self.expires = Dict::new();
+        let keys = std::mem::take(&mut self.keys);
+        let expires = std::mem::take(&mut self.expires);
+        if let Some(s) = self.snap.as_deref_mut() {
+            s.detach(keys, expires);
+        }
         self.expire_cursor = 0;
         self.avg_ttl = 0;
     }

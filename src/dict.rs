@@ -450,37 +450,66 @@ impl<K: Hash + Eq, V> Dict<K, V> {
     /// One step of SCAN: calls `f` on every entry of the bucket(s) at `cursor` and returns the
     /// next cursor (0 when the scan is complete). Every entry present for the whole scan is
     /// returned at least once, whatever resizing happens between calls; an entry may be
-    /// returned more than once if the table was resized during the scan.
-    ///
-    /// The cursor counts in bit-reversed order over the bucket mask, so the buckets already
-    /// visited stay visited when the table doubles or halves. While rehashing, the bucket of
-    /// the smaller table is visited, then every bucket of the larger table it expands to.
+    /// returned more than once if the table was resized during the scan (see `scan_buckets`).
     pub fn scan<F: FnMut(&K, &V)>(&self, cursor: u64, mut f: F) -> u64 {
-        if self.is_empty() {
-            return 0;
-        }
-        let mut visit = |table: &Table<K, V>, cursor: u64| {
-            let mut cur = table.buckets[cursor as usize & table.mask()].as_deref();
+        self.scan_buckets(cursor, |t, b| {
+            let mut cur = self.ht[t].buckets[b].as_deref();
             while let Some(node) = cur {
                 f(&node.key, &node.val);
                 cur = node.next.as_deref();
             }
-        };
+        })
+    }
+
+    /// `scan` with mutable access to the values (the snapshot walk stamps
+    /// each entry it captures); the same cursor and guarantees.
+    pub fn scan_mut<F: FnMut(&K, &mut V)>(&mut self, cursor: u64, mut f: F) -> u64 {
+        let mut visits: [(usize, usize); 16] = [(0, 0); 16];
+        let mut n = 0;
+        let mut more: Vec<(usize, usize)> = Vec::new();
+        let next = self.scan_buckets(cursor, |t, b| {
+            if n < visits.len() {
+                visits[n] = (t, b);
+                n += 1;
+            } else {
+                more.push((t, b));
+            }
+        });
+        for &(t, b) in visits[..n].iter().chain(more.iter()) {
+            let mut cur = self.ht[t].buckets[b].as_deref_mut();
+            while let Some(node) = cur {
+                f(&node.key, &mut node.val);
+                cur = node.next.as_deref_mut();
+            }
+        }
+        next
+    }
+
+    /// The buckets one SCAN step visits, as (table, bucket) pairs in visiting order, and the
+    /// next cursor (0 when the scan is complete).
+    ///
+    /// The cursor counts in bit-reversed order over the bucket mask, so the buckets already
+    /// visited stay visited when the table doubles or halves. While rehashing, the bucket of
+    /// the smaller table is visited, then every bucket of the larger table it expands to.
+    fn scan_buckets(&self, cursor: u64, mut visit: impl FnMut(usize, usize)) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
         if !self.is_rehashing() {
-            let table = &self.ht[0];
-            visit(table, cursor);
-            return next_cursor(cursor, table.mask() as u64);
+            let mask = self.ht[0].mask();
+            visit(0, cursor as usize & mask);
+            return next_cursor(cursor, mask as u64);
         }
         let (small, large) = if self.ht[0].size() <= self.ht[1].size() {
-            (&self.ht[0], &self.ht[1])
+            (0, 1)
         } else {
-            (&self.ht[1], &self.ht[0])
+            (1, 0)
         };
-        let (small_mask, large_mask) = (small.mask() as u64, large.mask() as u64);
-        visit(small, cursor);
+        let (small_mask, large_mask) = (self.ht[small].mask() as u64, self.ht[large].mask() as u64);
+        visit(small, (cursor & small_mask) as usize);
         let mut cursor = cursor;
         loop {
-            visit(large, cursor);
+            visit(large, (cursor & large_mask) as usize);
             cursor = next_cursor(cursor, large_mask);
             // Done once the bits the large table has beyond the small one wrap back to zero.
             if cursor & (small_mask ^ large_mask) == 0 {
@@ -1558,9 +1587,16 @@ mod tests {
         let mut seen = HashSet::new();
         let mut cursor = 0;
         for step in 0.. {
-            cursor = d.scan(cursor, |k, _| {
-                seen.insert(*k);
-            });
+            // Alternate the two entry points: they share the cursor logic.
+            cursor = if step % 2 == 0 {
+                d.scan(cursor, |k, _| {
+                    seen.insert(*k);
+                })
+            } else {
+                d.scan_mut(cursor, |k, _| {
+                    seen.insert(*k);
+                })
+            };
             if cursor == 0 {
                 break;
             }
@@ -1664,6 +1700,27 @@ mod tests {
             }
             check(&d);
         }
+    }
+
+    /// The snapshot walk: `scan_mut` stamps entries while the table grows and rehashes
+    /// between steps; every entry present throughout ends up stamped.
+    #[test]
+    fn scan_mut_stamps_every_stable_entry() {
+        let mut d: Dict<u64, u64> = (0..2000u64).map(|k| (k, 0)).collect();
+        let mut cursor = 0;
+        let mut next = 10_000;
+        loop {
+            cursor = d.scan_mut(cursor, |_, v| *v += 1);
+            if cursor == 0 {
+                break;
+            }
+            for _ in 0..7 {
+                d.insert(next, 100);
+                next += 1;
+            }
+            d.rehash_steps(2);
+        }
+        assert!((0..2000u64).all(|k| d.get(&k).is_some_and(|&v| v >= 1)));
     }
 
     #[test]

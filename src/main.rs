@@ -194,6 +194,13 @@ fn main() {
         std::process::exit(1);
     }
     log_notice!("Server initialized");
+    if let Err(e) = cinnabar::persistence::load_at_start(&mut srv) {
+        log_warning!("{e}");
+        if e.starts_with("Internal error") {
+            log_warning!("Terminating server after rdb file reading failure.");
+        }
+        std::process::exit(1);
+    }
     log_notice!("Ready to accept connections");
     let code = srv.run();
     std::process::exit(code);

@@ -164,6 +164,17 @@ pub struct Server {
     pub cron_paused: bool,
     /// Recent output buffer peaks (`net::obuf`).
     pub obuf_peaks: crate::net::obuf::Peaks,
+    /// Effects of the running execution unit on their way to the AOF
+    /// (`propagate.rs`).
+    pub prop: crate::propagate::Propagation,
+    /// Clients that asked for the replication stream (`replication.rs`).
+    pub replicas: crate::replication::Replicas,
+    /// The append-only file (`persistence/aof.rs`).
+    pub aof: crate::persistence::aof::Aof,
+    /// Background saves (`persistence/background.rs`).
+    pub rdb: crate::persistence::background::RdbState,
+    /// SHUTDOWN already did the final save (or was told not to).
+    pub final_save_done: bool,
 }
 
 fn random_hex(n: usize) -> String {
@@ -220,6 +231,11 @@ impl Server {
             tracking: Default::default(),
             obuf_peaks: Default::default(),
             cron_paused: false,
+            rdb: Default::default(),
+            prop: Default::default(),
+            aof: Default::default(),
+            replicas: Default::default(),
+            final_save_done: false,
             cfg,
         })
     }
@@ -256,7 +272,10 @@ impl Server {
                 self.shutdown_asap = false;
             }
             let now = mono_us();
-            let mut timeout = if !self.pending_reads.is_empty() || self.expire_timed_out {
+            let mut timeout = if !self.pending_reads.is_empty()
+                || self.expire_timed_out
+                || crate::persistence::background::busy(self)
+            {
                 Duration::ZERO
             } else {
                 Duration::from_micros(next_cron.saturating_sub(now))
@@ -461,6 +480,7 @@ impl Server {
         crate::blocking::remove_client(self, &mut c);
         self.disable_tracking(&mut c);
         self.tracking.client_removed(c.id);
+        crate::replication::remove_client(self, &c);
         let _ = self.poll.registry().deregister(c.conn.source());
         c.conn.shutdown();
         if self.clients.contains(c.token) {
@@ -605,6 +625,17 @@ impl Server {
             self.reject(c, Some(cmd.id), &msg);
             return;
         }
+        if let Some(misconf) = crate::persistence::background::writes_denied(self)
+            && (cmd.has(flags::WRITE)
+                || cmd.name == "ping"
+                || (cmd.name == "exec"
+                    && c.multi
+                        .as_ref()
+                        .is_some_and(|m| m.cmds.iter().any(|(q, _)| q.has(flags::WRITE)))))
+        {
+            self.reject_code(c, Some(cmd.id), &misconf);
+            return;
+        }
         c.last_cmd = cmd.name.as_str();
         if self.tracking.clients() > 0 {
             self.tracking_limit(Some(&mut *c));
@@ -628,6 +659,10 @@ impl Server {
             self.call(c, cmd, &argv, start);
             crate::blocking::keep_argv(c, argv);
         }
+        if matches!(cmd.name.as_str(), "scan" | "randomkey") {
+            self.prop.no_transaction();
+        }
+        self.flush_propagation();
         c.last_cmd = cmd.name.as_str();
         if c.reply_mode == ReplyMode::SkipNext {
             c.reply_mode = ReplyMode::Skip;
@@ -638,7 +673,8 @@ impl Server {
         if c.multi.is_none() && !cmd.name.starts_with("client|") {
             c.tracking.caching = false;
         }
-        if self.blocking.count > 0 && cmd.has(flags::WRITE) {
+        // EXEC too: its queued writes (RENAME, COPY, …) may bring keys in.
+        if self.blocking.count > 0 && (cmd.has(flags::WRITE) || cmd.name == "exec") {
             crate::blocking::signal_existing(self);
         }
     }
@@ -653,6 +689,7 @@ impl Server {
         if top {
             self.tracking_begin(c);
         }
+        let (dirty_before, db) = (self.dirty, c.db);
         (cmd.handler)(self, c, argv);
         self.drain_expired(Some(&mut *c));
         if c.tracking.on && !c.tracking.bcast && cmd.has(flags::READONLY) && !cmd.has(flags::PUBSUB)
@@ -661,6 +698,10 @@ impl Server {
         }
         if top {
             self.tracking_end(c);
+        }
+        // EXEC's own effects are those of the commands it ran.
+        if cmd.name != "exec" {
+            self.prop.command_done(db, argv, self.dirty > dirty_before);
         }
         let dur = (now_us() - start).max(0) as u64;
         let st = &mut self.cmd_stats[cmd.id];
@@ -749,6 +790,10 @@ impl Server {
         if self.expire_timed_out && self.active_expire_enabled {
             self.active_expire_cycle(1000);
         }
+        crate::persistence::background::step(self);
+        // The AOF before any reply: `appendfsync always` acknowledges only
+        // what is on disk.
+        self.aof.flush(self.now_ms);
         self.tracking_broadcast();
         let pending = std::mem::take(&mut self.pending_writes);
         for key in pending {
@@ -819,14 +864,16 @@ impl Server {
         // Client timeouts and closing of clients killed while not being served.
         let timeout_ms = self.cfg.timeout as i64 * 1000;
         let mut to_free = Vec::new();
-        for (key, slot) in self.clients.iter_mut() {
+        // Output buffer guards follow CONFIG SET and class changes.
+        let guards: Vec<usize> = self
+            .clients
+            .iter()
+            .map(|(_, s)| s.as_deref().map_or(usize::MAX, |c| self.obuf_guard(c)))
+            .collect();
+        for ((key, slot), guard) in self.clients.iter_mut().zip(guards) {
             let Some(c) = slot else { continue };
             self.obuf_peaks.record(now / 1000, c.obuf_usage());
-            let cfg_limits = &self.cfg.obuf_limits;
-            c.reply.limit = match cfg_limits[crate::net::obuf::class_of(c)].hard {
-                0 => usize::MAX,
-                h => (h as usize).saturating_add(crate::net::obuf::REPLY_CHUNK),
-            };
+            c.reply.limit = guard;
             if c.close_asap {
                 to_free.push(key);
             } else if timeout_ms > 0
@@ -844,6 +891,8 @@ impl Server {
                 self.free_client(c);
             }
         }
+        crate::persistence::background::cron(self);
+        crate::replication::cron(self);
         // Output buffer limits, the soft ones of idle clients included.
         let over: Vec<usize> = self
             .clients
@@ -920,6 +969,13 @@ impl Server {
             for (ev, k) in &log {
                 match ev {
                     crate::db::DbEvent::Expired => {
+                        let del = crate::propagate::del_for(&self.cfg, "lazyfree-lazy-expire", k);
+                        self.prop.also(id, del);
+                        // Outside a command each expired key is a unit of
+                        // its own (active expiry).
+                        if c.is_none() {
+                            self.flush_propagation();
+                        }
                         self.touch_watched_key(id, k);
                         self.tracking_invalidate_key(&mut None, k, None, true);
                         self.notify_event(
@@ -944,10 +1000,31 @@ impl Server {
         }
     }
 
+    /// Hand the operations of the execution unit that just ended to the
+    /// AOF (and, later, replicas).
+    pub fn flush_propagation(&mut self) {
+        if !self.prop.has_pending() {
+            return;
+        }
+        let ops = self.prop.take_unit();
+        self.aof.feed(&ops, self.now_ms);
+        if !self.replicas.is_empty() {
+            crate::replication::feed(self, &ops);
+        }
+    }
+
     /// Finish before exit (SHUTDOWN, SIGTERM). Returns false if the shutdown
     /// was refused.
     pub fn prepare_shutdown(&mut self) -> bool {
         log_warning!("User requested shutdown...");
+        if !self.final_save_done
+            && !crate::persistence::background::final_save(self, false, false, false)
+        {
+            log_warning!(
+                "SIGTERM received but errors trying to shut down the server, check the logs for more information"
+            );
+            return false;
+        }
         // Flush what we can to clients, then close.
         self.before_sleep();
         if !self.cfg.unixsocket.is_empty() {

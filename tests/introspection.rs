@@ -357,18 +357,27 @@ fn shutdown_exits() {
         c.cmd(&["SHUTDOWN", "ABORT"]),
         "-ERR No shutdown in progress.\r\n"
     );
-    // A save cannot be taken (no RDB yet): refused unless FORCE.
+    // The final save fails (its directory is gone): refused unless FORCE.
+    std::fs::remove_dir_all(&s.dir).unwrap();
     assert_eq!(
         c.cmd(&["SHUTDOWN", "SAVE"]),
         "-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
     );
     assert_eq!(c.cmd(&["PING"]), "+PONG\r\n");
+    std::fs::create_dir_all(&s.dir).unwrap();
     c.send_raw(b"*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n");
     assert!(c.is_closed());
     assert_eq!(wait_exit(&mut s), Some(0));
 
     let mut s = Server::start(&[]);
+    std::fs::remove_dir_all(&s.dir).unwrap();
     s.conn()
         .send_raw(b"*3\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n$5\r\nFORCE\r\n");
     assert_eq!(wait_exit(&mut s), Some(0));
+    // A working save: SHUTDOWN SAVE writes the file.
+    let mut s = Server::start(&[]);
+    s.conn().cmd(&["SET", "k", "v"]);
+    s.conn().send_raw(b"*2\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n");
+    assert_eq!(wait_exit(&mut s), Some(0));
+    assert!(s.dir.join("dump.rdb").exists());
 }

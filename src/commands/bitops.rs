@@ -71,7 +71,7 @@ fn setbit(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     }
     let v = Value::Str(SmallBytes::from_vec(bytes));
     if existed {
-        let o = db.keys.get_mut(&argv[1][..]).expect("looked up above");
+        let o = db.get_mut(&argv[1][..]).expect("looked up above");
         o.set_value(v, true);
     } else {
         let mut o = Obj::new(Value::Int(0), new_stamp(now));

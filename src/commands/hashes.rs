@@ -79,7 +79,7 @@ fn hash_for_write<'a>(
         Some(true) => false,
         None => db.set(key, Value::Hash(Box::default()), false, now),
     };
-    match &mut db.keys.get_mut(key)?.v {
+    match &mut db.get_mut(key)?.v {
         Value::Hash(h) => Some((h, created)),
         _ => None,
     }
@@ -300,6 +300,11 @@ fn hincrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     h.set(&argv[2], &sum, l);
     srv.dirty += 1;
     touched(srv, c, &argv[1], "hincrbyfloat", new_key);
+    // Replayed exactly, whatever the float formatting: HSET with the result.
+    let mut prop = argv.to_vec();
+    prop[0] = Bytes::from_static(b"HSET");
+    prop[3] = Bytes::copy_from_slice(&sum);
+    srv.prop.rewrite(prop);
     c.reply.bulk(&sum);
 }
 

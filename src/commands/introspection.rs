@@ -205,12 +205,14 @@ fn getkeys(srv: &mut Server, c: &mut Client, argv: &[Bytes], with_flags: bool) {
 
 /// Commands whose key flags depend on their arguments (`variable_flags`
 /// specs), answered as Redis's getkeys procs do. SET is RW access update
-/// with GET, OW update without. (BITFIELD, SORT and MIGRATE will need
-/// theirs when they exist.)
+/// with GET, OW update without. SORT's (and SORT_RO's) key is RO access, SORT's last STORE
+/// destination OW update. (BITFIELD and MIGRATE will need theirs when
+/// they exist.)
 fn keys_by_command(cmd: &Command, argv: &[Bytes]) -> Option<Vec<(usize, &'static Tree)>> {
     use std::sync::OnceLock;
     static OW_UPDATE: OnceLock<Tree> = OnceLock::new();
     static RW_ACCESS_UPDATE: OnceLock<Tree> = OnceLock::new();
+    static RO_ACCESS: OnceLock<Tree> = OnceLock::new();
     let set =
         |names: &[&str]| Tree::Set(names.iter().map(|n| Tree::Simple(n.to_string())).collect());
     match cmd.name.as_str() {
@@ -222,6 +224,14 @@ fn keys_by_command(cmd: &Command, argv: &[Bytes]) -> Option<Vec<(usize, &'static
                 OW_UPDATE.get_or_init(|| set(&["OW", "update"]))
             };
             Some(vec![(1, flags)])
+        }
+        "sort_ro" => Some(vec![(1, RO_ACCESS.get_or_init(|| set(&["RO", "access"])))]),
+        "sort" => {
+            let mut keys = vec![(1, RO_ACCESS.get_or_init(|| set(&["RO", "access"])))];
+            if let Some(dst) = super::sort::store_key_pos(argv) {
+                keys.push((dst, OW_UPDATE.get_or_init(|| set(&["OW", "update"]))));
+            }
+            Some(keys)
         }
         _ => None,
     }

@@ -692,8 +692,18 @@ fn expire_generic(
     }
     if when <= now {
         db.delete(key);
+        srv.prop.rewrite(crate::propagate::del_for(
+            &srv.cfg,
+            "lazyfree-lazy-expire",
+            key,
+        ));
     } else {
         db.set_expire(key, when);
+        // Propagated as PEXPIREAT with the absolute time (options kept).
+        let mut prop = argv.to_vec();
+        prop[0] = Bytes::from_static(b"PEXPIREAT");
+        prop[2] = crate::propagate::int_arg(when);
+        srv.prop.rewrite(prop);
     }
     srv.dirty += 1;
     srv.signal_modified_key(c.db, key);
@@ -781,6 +791,8 @@ fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         srv.tracking_invalidate_all();
         srv.dirty += srv.dbs[c.db].len() as u64;
         srv.dbs[c.db].clear();
+        // Propagated even when the database was already empty.
+        srv.prop.force();
         c.reply.ok();
     }
 }
@@ -791,10 +803,17 @@ fn flushall(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             srv.touch_all_watched_in_db(id, None);
         }
         srv.tracking_invalidate_all();
+        // As Redis: a background save in progress is abandoned, and with
+        // save points the (empty) dataset is saved at once.
+        crate::persistence::background::abort_bgsave(srv);
         for db in &mut srv.dbs {
             srv.dirty += db.len() as u64;
             db.clear();
         }
+        if !crate::persistence::background::save_points(srv).is_empty() {
+            crate::persistence::rdb_save(srv);
+        }
+        srv.prop.force();
         c.reply.ok();
     }
 }
@@ -820,6 +839,9 @@ fn swapdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         std::mem::swap(&mut x.expires, &mut y.expires);
         std::mem::swap(&mut x.avg_ttl, &mut y.avg_ttl);
         std::mem::swap(&mut x.expire_cursor, &mut y.expire_cursor);
+        // A snapshot in progress follows the dicts: their entries are
+        // written under the database they were in when it began.
+        std::mem::swap(&mut x.snap, &mut y.snap);
         srv.tracking_invalidate_all();
     }
     srv.dirty += 1;

@@ -85,7 +85,7 @@ fn probe(srv: &mut Server, c: &Client, key: &[u8], read: bool) -> Found {
 
 /// The list at `key` (after `probe` said it is one).
 fn list_mut<'a>(srv: &'a mut Server, c: &Client, key: &[u8]) -> &'a mut List {
-    match &mut srv.dbs[c.db].keys.get_mut(key).expect("probed").v {
+    match &mut srv.dbs[c.db].get_mut(key).expect("probed").v {
         Value::List(l) => l,
         _ => unreachable!("probed as a list"),
     }
@@ -113,6 +113,14 @@ fn pop_event(end: End) -> &'static str {
     if end == End::Head { "lpop" } else { "rpop" }
 }
 
+/// The non-blocking pop a blocking one propagates as.
+fn pop_name(end: End) -> &'static [u8] {
+    match end {
+        End::Head => b"LPOP",
+        End::Tail => b"RPOP",
+    }
+}
+
 fn push_event(end: End) -> &'static str {
     if end == End::Head { "lpush" } else { "rpush" }
 }
@@ -138,41 +146,13 @@ fn arg_positive(c: &mut Client, b: &[u8], msg: &str) -> Option<i64> {
     }
 }
 
-/// A blocking timeout in seconds (float) as an absolute deadline in ms,
-/// 0 = forever (getTimeoutFromObjectOrReply).
-fn arg_timeout(srv: &Server, c: &mut Client, b: &[u8]) -> Option<i64> {
-    // Redis reads a long double: numbers past f64's range are still
-    // numbers there (and then too large, so "negative" below).
-    let wide = || {
-        std::str::from_utf8(b)
-            .ok()
-            .filter(|t| !t.starts_with(|ch: char| ch.is_ascii_whitespace()))
-            .and_then(|t| t.parse::<f64>().ok())
-            .filter(|f| f.is_infinite())
-    };
-    let Some(f) = crate::util::num::parse_f64(b)
-        .or_else(wide)
-        .filter(|f| !f.is_nan())
-    else {
-        c.reply.err("timeout is not a float or out of range");
-        return None;
-    };
-    let ms = (f * 1000.0).ceil();
-    // Out-of-range values convert to LLONG_MIN in C: "negative".
-    if !(0.0..9.2e18).contains(&ms) {
-        c.reply.err("timeout is negative");
-        return None;
-    }
-    let ms = ms as i64;
-    Some(if ms > 0 {
-        ms.saturating_add(srv.now_ms)
-    } else {
-        0
-    })
-}
-
-fn fill(srv: &Server) -> i32 {
-    srv.cfg.list_max_listpack_size
+/// A new empty list with the configured node fill and compress depth
+/// (fixed for its lifetime, as in Redis).
+fn new_list(srv: &Server) -> Value {
+    Value::List(Box::new(List::with_options(
+        srv.cfg.list_max_listpack_size as i64,
+        srv.cfg.list_compress_depth as i64,
+    )))
 }
 
 /// Blocking list commands: served by a list, a null array on timeout.
@@ -191,14 +171,14 @@ fn push_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], end: End, xx: 
         Found::Missing if xx => return c.reply.int(0),
         Found::Missing => {
             let now = srv.now_ms;
-            srv.dbs[c.db].set(key, Value::List(Box::default()), false, now)
+            let l = new_list(srv);
+            srv.dbs[c.db].set(key, l, false, now)
         }
         Found::List => false,
     };
-    let fill = fill(srv);
     let l = list_mut(srv, c, key);
     for v in &argv[2..] {
-        l.push(v, end, fill);
+        l.push(v, end);
     }
     let len = l.len();
     srv.dirty += (argv.len() - 2) as u64;
@@ -232,9 +212,17 @@ fn pop_range_reply(srv: &mut Server, c: &mut Client, key: &[u8], end: End, count
     let l = list_mut(srv, c, key);
     let n = count.min(l.len());
     c.reply.array_len(n);
-    match end {
-        End::Head => l.iter().take(n).for_each(|v| reply_value(c, v)),
-        End::Tail => l.iter().rev().take(n).for_each(|v| reply_value(c, v)),
+    let mut left = n;
+    let (start, rev) = match end {
+        End::Head => (0, false),
+        End::Tail => (l.len().saturating_sub(1), true),
+    };
+    if n > 0 {
+        l.visit(start, rev, |v| {
+            reply_value(c, v);
+            left -= 1;
+            left > 0
+        });
     }
     l.delete_from(end, n);
     srv.dirty += n as u64;
@@ -316,9 +304,12 @@ fn lrange(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
                 Some((s, e)) => {
                     let n = (e - s + 1) as usize;
                     c.reply.array_len(n);
-                    l.iter_from(s as usize)
-                        .take(n)
-                        .for_each(|v| reply_value(c, v));
+                    let mut left = n;
+                    l.visit(s as usize, false, |v| {
+                        reply_value(c, v);
+                        left -= 1;
+                        left > 0
+                    });
                 }
             }
         }
@@ -332,10 +323,14 @@ fn lindex(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     match probe(srv, c, &argv[1], true) {
         Found::WrongType => c.reply.err_code(WRONGTYPE),
         Found::Missing => c.reply.null(),
-        Found::List => match list_mut(srv, c, &argv[1]).get(index) {
-            Some(v) => reply_value(c, v),
-            None => c.reply.null(),
-        },
+        Found::List => {
+            if list_mut(srv, c, &argv[1])
+                .get_with(index, |v| reply_value(c, v))
+                .is_none()
+            {
+                c.reply.null();
+            }
+        }
     }
 }
 
@@ -350,8 +345,7 @@ fn lset(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         Found::WrongType => c.reply.err_code(WRONGTYPE),
         Found::Missing => c.reply.err(NO_SUCH_KEY),
         Found::List => {
-            let fill = fill(srv);
-            if list_mut(srv, c, &argv[1]).set(index, &argv[3], fill) {
+            if list_mut(srv, c, &argv[1]).set(index, &argv[3]) {
                 srv.dirty += 1;
                 touched(srv, c, &argv[1], "lset", false);
                 c.reply.ok();
@@ -374,9 +368,8 @@ fn linsert(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         Found::WrongType => c.reply.err_code(WRONGTYPE),
         Found::Missing => c.reply.int(0),
         Found::List => {
-            let fill = fill(srv);
             let l = list_mut(srv, c, &argv[1]);
-            if l.insert(&argv[3], &argv[4], after, fill) {
+            if l.insert(&argv[3], &argv[4], after) {
                 let n = l.len();
                 srv.dirty += 1;
                 touched(srv, c, &argv[1], "linsert", false);
@@ -505,18 +498,18 @@ fn lpos(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
         found.len() < want
     };
-    if rank > 0 {
-        for (idx, v) in l.iter().take(scan).enumerate() {
-            if !check(idx, v) {
-                break;
-            }
-        }
-    } else {
-        for (k, v) in l.iter().rev().take(scan).enumerate() {
-            if !check(len - 1 - k, v) {
-                break;
-            }
-        }
+    if scan > 0 {
+        let (start, rev) = if rank > 0 {
+            (0, false)
+        } else {
+            (len - 1, true)
+        };
+        let mut k = 0;
+        l.visit(start, rev, |v| {
+            let idx = if rev { len - 1 - k } else { k };
+            k += 1;
+            check(idx, v) && k < scan
+        });
     }
     if count.is_some() {
         c.reply.array_len(found.len());
@@ -545,10 +538,11 @@ fn move_from_list(srv: &mut Server, c: &mut Client, src: &Bytes, dst: &Bytes, fr
     // destination's events, the source's, and its deletion if emptied.
     let v = list_mut(srv, c, src).pop(from).expect("non-empty list");
     let now = srv.now_ms;
-    let created = srv.dbs[c.db].peek(dst, now).is_none()
-        && srv.dbs[c.db].set(dst, Value::List(Box::default()), false, now);
-    let fill = fill(srv);
-    list_mut(srv, c, dst).push(&v, to, fill);
+    let created = srv.dbs[c.db].peek(dst, now).is_none() && {
+        let l = new_list(srv);
+        srv.dbs[c.db].set(dst, l, false, now)
+    };
+    list_mut(srv, c, dst).push(&v, to);
     srv.dirty += 1;
     touched(srv, c, dst, push_event(to), created);
     touched(srv, c, src, pop_event(from), false);
@@ -651,6 +645,13 @@ fn mpop_first(srv: &mut Server, c: &mut Client, keys: &[Bytes], end: End, count:
                 return true;
             }
             Found::List => {
+                // Propagated as [LR]POP key n, n what was actually popped.
+                let n = count.min(list_mut(srv, c, key).len());
+                srv.prop.rewrite(vec![
+                    Bytes::from_static(pop_name(end)),
+                    key.clone(),
+                    crate::propagate::int_arg(n as i64),
+                ]);
                 c.reply.array_len(2);
                 c.reply.bulk(key);
                 pop_range_reply(srv, c, key, end, count);
@@ -674,11 +675,11 @@ fn lmpop(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 // Blocking forms
 
 fn bpop_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], end: End) {
-    let Some(deadline) = arg_timeout(srv, c, &argv[argv.len() - 1]) else {
+    let Some(deadline) = blocking::arg_timeout(srv, c, &argv[argv.len() - 1]) else {
         return;
     };
     let keys = &argv[1..argv.len() - 1];
-    for key in keys {
+    for key in blocking::serving_keys(c, keys) {
         match probe(srv, c, key, false) {
             Found::Missing => continue,
             Found::WrongType => return c.reply.err_code(WRONGTYPE),
@@ -690,6 +691,8 @@ fn bpop_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], end: End) {
                 srv.dirty += 1;
                 touched(srv, c, key, pop_event(end), false);
                 drop_if_empty(srv, c, key);
+                srv.prop
+                    .rewrite(vec![Bytes::from_static(pop_name(end)), key.clone()]);
                 return;
             }
         }
@@ -706,13 +709,23 @@ fn brpop(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 }
 
 fn bmove_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], from: End, to: End) {
-    let Some(deadline) = arg_timeout(srv, c, &argv[argv.len() - 1]) else {
+    let Some(deadline) = blocking::arg_timeout(srv, c, &argv[argv.len() - 1]) else {
         return;
     };
     let (src, dst) = (&argv[1], &argv[2]);
     match probe(srv, c, src, false) {
         Found::WrongType => c.reply.err_code(WRONGTYPE),
-        Found::List => move_from_list(srv, c, src, dst, from, to),
+        Found::List => {
+            move_from_list(srv, c, src, dst, from, to);
+            // Propagated in the non-blocking form.
+            srv.prop.rewrite(if argv.len() == 4 {
+                vec![Bytes::from_static(b"RPOPLPUSH"), src.clone(), dst.clone()]
+            } else {
+                let mut v = vec![Bytes::from_static(b"LMOVE")];
+                v.extend_from_slice(&argv[1..5]);
+                v
+            });
+        }
         Found::Missing => blocking::block(srv, c, std::slice::from_ref(src), deadline, &LIST_WAIT),
     }
 }
@@ -732,10 +745,11 @@ fn blmpop(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let Some(a) = parse_mpop(c, argv, 2) else {
         return;
     };
-    let Some(deadline) = arg_timeout(srv, c, &argv[1]) else {
+    let Some(deadline) = blocking::arg_timeout(srv, c, &argv[1]) else {
         return;
     };
-    if !mpop_first(srv, c, a.keys, a.end, a.count) {
+    let keys = blocking::serving_keys(c, a.keys);
+    if !mpop_first(srv, c, keys, a.end, a.count) {
         blocking::block(srv, c, a.keys, deadline, &LIST_WAIT);
     }
 }

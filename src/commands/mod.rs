@@ -22,8 +22,10 @@ pub mod memory;
 pub mod meta;
 pub mod multi;
 pub mod pubsub;
+pub mod replication;
 pub mod server_cmds;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 pub mod table;
 pub mod zsets;
@@ -42,8 +44,10 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(memory::COMMANDS);
     v.extend_from_slice(multi::COMMANDS);
     v.extend_from_slice(pubsub::COMMANDS);
+    v.extend_from_slice(replication::COMMANDS);
     v.extend_from_slice(server_cmds::COMMANDS);
     v.extend_from_slice(sets::COMMANDS);
+    v.extend_from_slice(sort::COMMANDS);
     v.extend_from_slice(strings::COMMANDS);
     v.extend_from_slice(zsets::COMMANDS);
     v

@@ -11,11 +11,10 @@
 //! subcommands that make sense here and is gated by `enable-debug-command`
 //! in `Server::execute`, like Redis's protected commands.
 //!
-//! SHUTDOWN and snapshots: RDB persistence does not exist yet, so no final
-//! snapshot can be written. A plain SHUTDOWN (even with `save` points
-//! configured) exits after logging that no snapshot was taken; an explicit
-//! `SHUTDOWN SAVE` is refused as a failed save is in Redis ("Errors trying to
-//! SHUTDOWN. Check logs."), unless FORCE is given.
+//! SHUTDOWN saves a final snapshot in the foreground when `save` points are
+//! configured or SAVE is given (not with NOSAVE); a failed save refuses the
+//! shutdown ("Errors trying to SHUTDOWN. Check logs.") unless FORCE is given.
+//! SAVE, LASTSAVE and DEBUG RELOAD use `crate::persistence`.
 
 use std::fmt::Write as _;
 
@@ -23,9 +22,9 @@ use bytes::Bytes;
 
 use super::{Handler, is, text};
 use crate::config::{self, DIRECTIVES, Directive};
+use crate::log_warning;
 use crate::net::Client;
 use crate::server::{CmdStat, Server};
-use crate::{log_notice, log_warning};
 
 pub const COMMANDS: &[(&str, Handler)] = &[
     ("info", info),
@@ -36,6 +35,10 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("config|set", config_set),
     ("config|resetstat", config_resetstat),
     ("config|help", config_help),
+    ("save", save),
+    ("lastsave", lastsave),
+    ("bgsave", bgsave),
+    ("bgrewriteaof", bgrewriteaof),
 ];
 
 pub const DEBUG_NOT_ALLOWED: &str = "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
@@ -429,40 +432,13 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
     }
 
     if sel.want("persistence") {
-        // No RDB or AOF yet: nothing loading, saving or rewriting, ever.
         header(&mut out, "Persistence");
-        for f in [
-            "loading",
-            "async_loading",
-            "current_cow_peak",
-            "current_cow_size",
-            "current_cow_size_age",
-        ] {
-            field!(out, f, "0");
-        }
-        field!(out, "current_fork_perc", "0.00");
-        field!(out, "current_save_keys_processed", "0");
-        field!(out, "current_save_keys_total", "0");
-        field!(out, "rdb_changes_since_last_save", "{}", srv.dirty);
-        field!(out, "rdb_bgsave_in_progress", "0");
-        field!(out, "rdb_last_save_time", "{}", srv.lastsave);
-        field!(out, "rdb_last_bgsave_status", "ok");
-        field!(out, "rdb_last_bgsave_time_sec", "-1");
-        field!(out, "rdb_current_bgsave_time_sec", "-1");
-        field!(out, "rdb_saves", "0");
-        field!(out, "rdb_last_cow_size", "0");
+        field!(out, "loading", "0");
+        field!(out, "async_loading", "0");
+        crate::persistence::background::info_fields(srv, &mut out);
         field!(out, "rdb_last_load_keys_expired", "0");
         field!(out, "rdb_last_load_keys_loaded", "0");
-        field!(out, "aof_enabled", "0");
-        field!(out, "aof_rewrite_in_progress", "0");
-        field!(out, "aof_rewrite_scheduled", "0");
-        field!(out, "aof_last_rewrite_time_sec", "-1");
-        field!(out, "aof_current_rewrite_time_sec", "-1");
-        field!(out, "aof_last_bgrewrite_status", "ok");
-        field!(out, "aof_rewrites", "0");
-        field!(out, "aof_rewrites_consecutive_failures", "0");
-        field!(out, "aof_last_write_status", "ok");
-        field!(out, "aof_last_cow_size", "0");
+        srv.aof.info_fields(&mut out, srv.now_ms);
         field!(out, "module_fork_in_progress", "0");
         field!(out, "module_fork_last_cow_size", "0");
     }
@@ -934,9 +910,41 @@ const DEBUG_HELP: &[&str] = &[
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
+    "LISTPACK <key>",
+    "    Show low level info about the listpack encoding of <key>.",
+    "QUICKLIST <key> [<0|1>]",
+    "    Show low level info about the quicklist encoding of <key>.",
 ];
+
+/// Redis's memtoull: digits (none = 0) and an optional unit b/k/kb/m/mb/g/gb,
+/// wrapping on overflow as the C does.
+fn memtoull(b: &[u8]) -> Option<u64> {
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let mul: u64 = match b[digits..].to_ascii_lowercase().as_slice() {
+        b"" | b"b" => 1,
+        b"k" => 1000,
+        b"kb" => 1024,
+        b"m" => 1000 * 1000,
+        b"mb" => 1024 * 1024,
+        b"g" => 1000 * 1000 * 1000,
+        b"gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    if digits >= 128 {
+        return None;
+    }
+    let val = b[..digits].iter().fold(0u64, |v, &d| {
+        v.checked_mul(10)
+            .and_then(|v| v.checked_add((d - b'0') as u64))
+            .unwrap_or(u64::MAX)
+    });
+    Some(val.wrapping_mul(mul))
+}
 
 /// C's atoi: optional sign and leading digits, 0 when there are none.
 fn atoi(b: &[u8]) -> i64 {
@@ -957,35 +965,6 @@ fn strtod_prefix(b: &[u8]) -> f64 {
         .filter(|&i| s.is_char_boundary(i))
         .find_map(|i| s[..i].parse::<f64>().ok())
         .unwrap_or(0.0)
-}
-
-/// The length RDB would use for a string value: integer encodings for
-/// small numbers, else a length prefix and the bytes. Compression is not
-/// counted (no RDB writer yet).
-fn rdb_string_len(v: &crate::types::Value) -> usize {
-    let b = v.string_bytes();
-    if b.len() <= 11
-        && let Some(n) = crate::util::num::parse_i64(&b)
-    {
-        if (-128..=127).contains(&n) {
-            return 2;
-        } else if (-32768..=32767).contains(&n) {
-            return 3;
-        } else if (i32::MIN as i64..=i32::MAX as i64).contains(&n) {
-            return 5;
-        }
-    }
-    let len = b.len();
-    let prefix = if len < 64 {
-        1
-    } else if len < 16384 {
-        2
-    } else if len <= u32::MAX as usize {
-        5
-    } else {
-        9
-    };
-    prefix + len
 }
 
 fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
@@ -1024,13 +1003,65 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             c.reply.raw(&e);
         }
         ("object", 3) => debug_object(srv, c, &argv[2]),
+        ("reload", _) => debug_reload(srv, c, argv),
+        ("loadaof", 2) => match crate::persistence::aof_load::reload(srv) {
+            Ok(()) => {
+                log_warning!("Append Only File loaded by DEBUG LOADAOF");
+                c.reply.ok();
+            }
+            Err(e) => {
+                // As Redis: a server that cannot load its AOF stops.
+                log_warning!("{e}");
+                std::process::exit(1);
+            }
+        },
         ("populate", 3..=5) => debug_populate(srv, c, argv),
         ("protocol", 3) => debug_protocol(c, &argv[2]),
+        ("listpack", 3) | ("quicklist", 3 | 4) => debug_repr(srv, c, argv),
+        ("quicklist-packed-threshold", 3) => {
+            if memtoull(&argv[2]).is_some_and(crate::types::list::set_packed_threshold) {
+                c.reply.ok();
+            } else {
+                c.reply
+                    .err("argument must be a memory value bigger than 1 and smaller than 4gb");
+            }
+        }
         _ => c.reply.err(&format!(
             "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
             String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)])
         )),
     }
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the dataset, load
+/// the file back (the load is parsed whole before anything is replaced).
+fn debug_reload(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for a in &argv[2..] {
+        if is(a, "merge") {
+            merge = true;
+        } else if is(a, "noflush") {
+            flush = false;
+        } else if is(a, "nosave") {
+            save = false;
+        } else {
+            c.reply
+                .err("DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    if save && !crate::persistence::rdb_save(srv) {
+        c.reply.err_code("ERR");
+        return;
+    }
+    if let Err(e) = crate::persistence::reload(srv, flush, merge) {
+        log_warning!("{e}");
+        c.reply
+            .err("Error trying to load the RDB dump, check server logs.");
+        return;
+    }
+    log_warning!("DB reloaded by DEBUG RELOAD");
+    c.reply.ok();
 }
 
 /// DEBUG OBJECT key: Redis's line, for the fields that mean something here.
@@ -1051,16 +1082,52 @@ fn debug_object(srv: &mut Server, c: &mut Client, key: &[u8]) {
         crate::types::Value::Int(n) if shared_ints && (0..10000).contains(&n) => i32::MAX,
         _ => 1,
     };
+    let extra = match &o.v {
+        crate::types::Value::List(l) => l.debug_fields(),
+        _ => String::new(),
+    };
     let line = format!(
-        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{}",
         o as *const _,
         refcount,
         o.encoding(),
-        rdb_string_len(&o.v),
+        crate::persistence::rdb::serialized_len(&o.v, srv.cfg.get("rdbcompression") != Some("no")),
         o.clock(),
-        crate::db::idle_seconds(o.clock(), now)
+        crate::db::idle_seconds(o.clock(), now),
+        extra
     );
     c.reply.simple(&line);
+}
+
+/// DEBUG LISTPACK key / DEBUG QUICKLIST key [full]: the encoding's
+/// structure printed on stdout, as Redis does.
+fn debug_repr(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    use crate::types::{Hash, Value, zset::ZSet};
+    let Some(o) = srv.dbs[c.db].keys.get(&argv[2][..]) else {
+        return c.reply.err(super::NO_SUCH_KEY);
+    };
+    let mut out = Vec::new();
+    if is(&argv[1], "listpack") {
+        match &o.v {
+            Value::Hash(h) if let Hash::Listpack(lp) = &**h => lp.repr(&mut out),
+            Value::ZSet(z) if let ZSet::Listpack(lp) = &**z => lp.repr(&mut out),
+            _ => return c.reply.err("Not a listpack encoded object."),
+        }
+    } else {
+        match &o.v {
+            Value::List(l) => out = l.repr(argv.len() == 4 && atoi(&argv[3]) != 0),
+            _ => return c.reply.err("Not a quicklist encoded object."),
+        }
+    }
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(&out);
+    let _ = stdout.flush();
+    c.reply.simple(if is(&argv[1], "listpack") {
+        "Listpack structure printed on stdout"
+    } else {
+        "Quicklist structure printed on stdout"
+    });
 }
 
 /// DEBUG POPULATE count [prefix] [size]: string keys prefix:N = value:N.
@@ -1165,6 +1232,75 @@ fn debug_protocol(c: &mut Client, kind: &[u8]) {
 }
 
 // ---------------------------------------------------------------------------
+// SAVE, LASTSAVE
+
+/// SAVE: write the dataset to `dbfilename` in the foreground.
+fn save(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    if srv.rdb.snapshot.is_some() {
+        c.reply.err("Background save already in progress");
+        return;
+    }
+    if crate::persistence::rdb_save(srv) {
+        c.reply.ok();
+    } else {
+        c.reply.err_code("ERR");
+    }
+}
+
+/// BGSAVE [SCHEDULE]: a fork-free snapshot (`persistence/snapshot.rs`).
+fn bgsave(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let schedule = match argv.len() {
+        1 => false,
+        2 if is(&argv[1], "schedule") => true,
+        _ => {
+            c.reply.err(super::SYNTAX_ERR);
+            return;
+        }
+    };
+    if srv.rdb.snapshot.is_some() && srv.aof.rewrite.is_none() {
+        c.reply.err("Background save already in progress");
+    } else if srv.rdb.snapshot.is_some() {
+        if schedule {
+            srv.rdb.scheduled = true;
+            c.reply.simple("Background saving scheduled");
+        } else {
+            c.reply.err("Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+        }
+    } else if srv.in_exec {
+        srv.rdb.scheduled = true;
+        c.reply.simple("Background saving scheduled");
+    } else {
+        match crate::persistence::background::bgsave(srv) {
+            Ok(()) => c.reply.simple("Background saving started"),
+            Err(_) => c.reply.err_code("ERR"),
+        }
+    }
+}
+
+/// BGREWRITEAOF: a new base from a fork-free snapshot (`persistence/aof.rs`).
+fn bgrewriteaof(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    if srv.aof.rewrite.is_some() {
+        c.reply
+            .err("Background append only file rewriting already in progress");
+    } else if srv.rdb.snapshot.is_some() || srv.in_exec {
+        srv.aof.rewrite_scheduled = true;
+        c.reply
+            .simple("Background append only file rewriting scheduled");
+    } else {
+        match crate::persistence::background::rewrite_aof(srv) {
+            Ok(()) => c
+                .reply
+                .simple("Background append only file rewriting started"),
+            Err(_) => c.reply.err_code("ERR"),
+        }
+    }
+}
+
+fn lastsave(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    c.reply.int(srv.lastsave);
+}
+
+// ---------------------------------------------------------------------------
 // SHUTDOWN
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
@@ -1195,25 +1331,12 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         c.reply.err("No shutdown in progress.");
         return;
     }
-    let save_points = !srv.cfg.get("save").unwrap_or("").is_empty();
-    if save {
-        log_warning!(
-            "Saving the final RDB snapshot before exiting: not possible, RDB persistence is not implemented yet."
-        );
-        if !force {
-            log_warning!("Error trying to save the DB, can't exit.");
-            log_warning!(
-                "Errors trying to shut down the server. Check the logs for more information."
-            );
-            c.reply.err("Errors trying to SHUTDOWN. Check logs.");
-            return;
-        }
-        log_warning!("Error trying to save the DB. Exit anyway.");
-    } else if save_points && !nosave {
-        log_notice!(
-            "Not saving a final RDB snapshot: RDB persistence is not implemented yet, the dataset is not persisted."
-        );
+    if !crate::persistence::background::final_save(srv, save, nosave, force) {
+        log_warning!("Errors trying to shut down the server. Check the logs for more information.");
+        c.reply.err("Errors trying to SHUTDOWN. Check logs.");
+        return;
     }
+    srv.final_save_done = true;
     srv.shutdown_asap = true;
 }
 
@@ -1241,15 +1364,6 @@ mod tests {
         assert_eq!(strtod_prefix(b"0.5"), 0.5);
         assert_eq!(strtod_prefix(b"abc"), 0.0);
         assert_eq!(strtod_prefix(b"1.5s"), 1.5);
-    }
-
-    #[test]
-    fn rdb_lengths() {
-        use crate::types::Value;
-        assert_eq!(rdb_string_len(&Value::from_bytes(b"123")), 2);
-        assert_eq!(rdb_string_len(&Value::from_bytes(b"1000")), 3);
-        assert_eq!(rdb_string_len(&Value::from_bytes(b"12345678901")), 12);
-        assert_eq!(rdb_string_len(&Value::from_bytes(b"hellox")), 7);
     }
 
     #[test]

@@ -114,7 +114,7 @@ fn read_set<'a>(
 
 /// The set at a key known to hold one.
 fn set_mut<'a>(db: &'a mut Db, key: &[u8]) -> &'a mut Set {
-    match db.keys.get_mut(key) {
+    match db.get_mut(key) {
         Some(Obj {
             v: Value::Set(s), ..
         }) => s,
@@ -337,6 +337,12 @@ fn spop(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if emptied {
         db.delete(key);
     }
+    // Propagated as the SREM of what was popped.
+    srv.prop.rewrite(vec![
+        Bytes::from_static(b"SREM"),
+        argv[1].clone(),
+        Bytes::copy_from_slice(&m),
+    ]);
     srv.dirty += 1;
     touched(srv, c, key, "spop", false);
     if emptied {
@@ -381,15 +387,27 @@ fn spop_count(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         reply_set(c, &all);
         db.delete(key);
         srv.notify(c, notify::GENERIC, "del", key, c.db);
+        srv.prop
+            .rewrite(vec![Bytes::from_static(b"DEL"), argv[1].clone()]);
         return;
     }
 
+    // Propagated as one SREM per member popped.
+    srv.prop.prevent();
+    let srem = |m: &[u8]| {
+        vec![
+            Bytes::from_static(b"SREM"),
+            argv[1].clone(),
+            Bytes::copy_from_slice(m),
+        ]
+    };
     c.reply.set_len(count as usize);
     let remaining = size - count;
     if remaining * 5 > count {
         for _ in 0..count {
             let m = s.pop_random().expect("count < size");
             c.reply.bulk(&m);
+            srv.prop.also(c.db, srem(&m));
         }
     } else {
         let mut kept: Option<Set> = None;
@@ -400,8 +418,9 @@ fn spop_count(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
         for m in s.iter() {
             reply_member(c, m);
+            srv.prop.also(c.db, srem(&m.to_vec()));
         }
-        if let Some(Obj { v, .. }) = db.keys.get_mut(key) {
+        if let Some(Obj { v, .. }) = db.get_mut(key) {
             *v = Value::Set(Box::new(kept.expect("remaining > 0")));
         }
     }

@@ -276,6 +276,14 @@ fn set_generic(
     let created = db.set(key, Value::from_bytes(val), opts.keepttl, now);
     if let Some(t) = when {
         db.set_expire(key, t);
+        // Propagated with the absolute time: SET key value PXAT ms.
+        srv.prop.rewrite(vec![
+            Bytes::from_static(b"SET"),
+            Bytes::copy_from_slice(key),
+            Bytes::copy_from_slice(val),
+            Bytes::from_static(b"PXAT"),
+            crate::propagate::int_arg(t),
+        ]);
     }
     srv.dirty += 1;
     srv.signal_modified_key(c.db, key);
@@ -307,6 +315,16 @@ fn set(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
     }
     set_generic(srv, c, &argv[1], &argv[2], &opts, when, SetReply::OkNull);
+    if opts.get && when.is_none() {
+        // Propagated without its GET argument(s).
+        let prop = argv
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get"))
+            .map(|(_, a)| a.clone())
+            .collect();
+        srv.prop.rewrite(prop);
+    }
 }
 
 fn setnx(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
@@ -350,6 +368,9 @@ fn getset(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         srv.notify(c, notify::NEW, "new", &argv[1], c.db);
     }
     srv.notify(c, notify::STRING, "set", &argv[1], c.db);
+    let mut prop = argv.to_vec();
+    prop[0] = Bytes::from_static(b"SET");
+    srv.prop.rewrite(prop);
 }
 
 fn getdel(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
@@ -357,6 +378,11 @@ fn getdel(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         return;
     }
     if srv.dbs[c.db].delete(&argv[1]) {
+        srv.prop.rewrite(crate::propagate::del_for(
+            &srv.cfg,
+            "lazyfree-lazy-user-del",
+            &argv[1],
+        ));
         srv.dirty += 1;
         srv.signal_modified_key(c.db, &argv[1]);
         srv.notify(c, notify::GENERIC, "del", &argv[1], c.db);
@@ -395,17 +421,29 @@ fn getex(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         // An absolute time already past deletes the key.
         Some((kind, t)) if !kind.relative() && t <= now => {
             db.delete(key);
+            srv.prop.rewrite(crate::propagate::del_for(
+                &srv.cfg,
+                "lazyfree-lazy-expire",
+                key,
+            ));
             srv.dirty += 1;
             srv.signal_modified_key(c.db, key);
             srv.notify(c, notify::GENERIC, "del", key, c.db);
         }
         Some((_, t)) => {
             db.set_expire(key, t);
+            srv.prop.rewrite(vec![
+                Bytes::from_static(b"PEXPIREAT"),
+                key.clone(),
+                crate::propagate::int_arg(t),
+            ]);
             srv.dirty += 1;
             srv.signal_modified_key(c.db, key);
             srv.notify(c, notify::GENERIC, "expire", key, c.db);
         }
         None if opts.persist && db.persist(key) => {
+            srv.prop
+                .rewrite(vec![Bytes::from_static(b"PERSIST"), key.clone()]);
             srv.dirty += 1;
             srv.signal_modified_key(c.db, key);
             srv.notify(c, notify::GENERIC, "persist", key, c.db);
@@ -596,7 +634,7 @@ fn setrange(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     };
     let db = &mut srv.dbs[c.db];
     let len = if exists {
-        let o = db.keys.get_mut(&key[..]).expect("looked up above");
+        let o = db.get_mut(&key[..]).expect("looked up above");
         let v = write(take_bytes(&mut o.v));
         let len = v.len();
         o.set_value(Value::Str(SmallBytes::from_vec(v)), true);
@@ -713,7 +751,7 @@ fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     // The reply goes after the events (a RESP3 client may be subscribed).
     let reply = sum.clone();
     let v = Value::Str(SmallBytes::from_vec(sum));
-    let created = match db.keys.get_mut(&key[..]) {
+    let created = match db.get_mut(&key[..]) {
         Some(o) => {
             o.set_value(v, false);
             false
@@ -726,6 +764,13 @@ fn incrbyfloat(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         srv.notify(c, notify::NEW, "new", key, c.db);
     }
     srv.notify(c, notify::STRING, "incrbyfloat", key, c.db);
+    // Replayed exactly, whatever the float formatting: SET … KEEPTTL.
+    srv.prop.rewrite(vec![
+        Bytes::from_static(b"SET"),
+        key.clone(),
+        Bytes::copy_from_slice(&reply),
+        Bytes::from_static(b"KEEPTTL"),
+    ]);
     c.reply.bulk(&reply);
 }
 

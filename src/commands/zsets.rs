@@ -16,11 +16,16 @@
 //!
 //! In RESP3, WITHSCORES replies are arrays of [member, score] pairs and
 //! scores are doubles; in RESP2 a flat array with scores as bulk strings.
-//! The blocking pops (BZPOPMIN, BZPOPMAX, BZMPOP) are not here.
+//!
+//! The blocking pops (BZPOPMIN, BZPOPMAX, BZMPOP) pop as their non-blocking
+//! forms when a sorted set is there, else wait through `blocking.rs`, which
+//! runs the same handler again when one of their keys gets a sorted set.
+//! On timeout, and inside MULTI, they answer a null array.
 
 use bytes::Bytes;
 
 use super::{Handler, NOT_FLOAT, SYNTAX_ERR, WRONGTYPE, is};
+use crate::blocking;
 use crate::db::Db;
 use crate::net::Client;
 use crate::notify;
@@ -54,6 +59,9 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("zpopmin", zpopmin),
     ("zpopmax", zpopmax),
     ("zmpop", zmpop),
+    ("bzpopmin", bzpopmin),
+    ("bzpopmax", bzpopmax),
+    ("bzmpop", bzmpop),
     ("zrandmember", zrandmember),
     ("zunion", zunion),
     ("zinter", zinter),
@@ -192,6 +200,7 @@ fn store_zset(srv: &mut Server, c: &mut Client, dst: &[u8], z: ZSet, event: &str
     srv.signal_modified_key(c.db, dst);
     if created {
         srv.notify(c, notify::NEW, "new", dst, c.db);
+        blocking::signal_key_ready(srv, c.db, dst);
     }
     c.reply.int(n as i64);
     srv.notify(c, notify::ZSET, event, dst, c.db);
@@ -468,6 +477,7 @@ fn zadd_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], incrby: bool) 
     srv.dirty += (added + updated) as u64;
     if created {
         srv.notify(c, notify::NEW, "new", key, c.db);
+        blocking::signal_key_ready(srv, c.db, key);
     }
     if nan {
         c.reply.err(NAN_ERR);
@@ -904,8 +914,30 @@ fn zpop_minmax(srv: &mut Server, c: &mut Client, argv: &[Bytes], max: bool) {
     zpop_generic(srv, c, &argv[1..2], max, false, count, nested, false);
 }
 
-/// genericZpopCommand: pop from the first non-empty key of `keys` (also
-/// the building block for the blocking pops, which are not registered yet).
+/// The first key of `keys` holding a sorted set (missing keys skipped).
+/// `Err` after answering WRONGTYPE for a key of another type met first.
+fn first_zset<'a>(
+    srv: &mut Server,
+    c: &mut Client,
+    keys: &'a [Bytes],
+) -> Result<Option<&'a Bytes>, ()> {
+    let now = srv.now_ms;
+    let db = &mut srv.dbs[c.db];
+    for k in keys {
+        match lookup_write(db, k, now) {
+            Found::Missing => continue,
+            Found::WrongType => {
+                c.reply.err_code(WRONGTYPE);
+                return Err(());
+            }
+            Found::Z(_) => return Ok(Some(k)),
+        }
+    }
+    Ok(None)
+}
+
+/// genericZpopCommand: pop from the first non-empty key of `keys`; the
+/// building block of ZPOPMIN/MAX, ZMPOP and the blocking pops.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn zpop_generic(
     srv: &mut Server,
@@ -917,22 +949,9 @@ pub(crate) fn zpop_generic(
     nested: bool,
     nil_when_empty: bool,
 ) {
-    let now = srv.now_ms;
-    let db = &mut srv.dbs[c.db];
-    let mut chosen = None;
-    for k in keys {
-        match lookup_write(db, k, now) {
-            Found::Missing => continue,
-            Found::WrongType => {
-                c.reply.err_code(WRONGTYPE);
-                return;
-            }
-            Found::Z(_) => {
-                chosen = Some(k);
-                break;
-            }
-        }
-    }
+    let Ok(chosen) = first_zset(srv, c, keys) else {
+        return;
+    };
     let Some(key) = chosen else {
         if nil_when_empty {
             c.reply.null_array();
@@ -941,10 +960,13 @@ pub(crate) fn zpop_generic(
         }
         return;
     };
+    let now = srv.now_ms;
+    let db = &mut srv.dbs[c.db];
     if count == 0 {
         c.reply.array_len(0);
         return;
     }
+    let single = count == -1;
     let count = if count == -1 { 1 } else { count as usize };
     let Found::Z(z) = lookup_write(db, key, now) else {
         return;
@@ -982,6 +1004,16 @@ pub(crate) fn zpop_generic(
         c.reply.double(*s);
     }
     let removed = drop_if_empty(db, key);
+    if emitkey {
+        // ZMPOP and the blocking pops propagate as ZPOPMIN/ZPOPMAX, with the
+        // count actually popped unless they pop one (BZPOPMIN/BZPOPMAX).
+        let name: &'static [u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        let mut prop = vec![Bytes::from_static(name), key.clone()];
+        if !single {
+            prop.push(crate::propagate::int_arg(n as i64));
+        }
+        srv.prop.rewrite(prop);
+    }
     srv.dirty += n as u64;
     if n > 0 {
         touched(srv, c, key, if max { "zpopmax" } else { "zpopmin" });
@@ -991,19 +1023,26 @@ pub(crate) fn zpop_generic(
     }
 }
 
-/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
-fn zmpop(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
-    let numkeys = match num::parse_i64(&argv[1]) {
+/// Parsed `numkeys key... MIN|MAX [COUNT n]` of ZMPOP/BZMPOP.
+struct MpopArgs<'a> {
+    keys: &'a [Bytes],
+    max: bool,
+    count: i64,
+}
+
+/// Parse ZMPOP's arguments from `argv[numkeys_at]` on, with Redis's errors.
+fn parse_mpop<'a>(c: &mut Client, argv: &'a [Bytes], numkeys_at: usize) -> Option<MpopArgs<'a>> {
+    let numkeys = match num::parse_i64(&argv[numkeys_at]) {
         Some(n) if n >= 1 => n as usize,
         _ => {
             c.reply.err("numkeys should be greater than 0");
-            return;
+            return None;
         }
     };
-    let where_idx = 1usize.saturating_add(numkeys).saturating_add(1);
+    let where_idx = numkeys_at.saturating_add(numkeys).saturating_add(1);
     if where_idx >= argv.len() {
         c.reply.err(SYNTAX_ERR);
-        return;
+        return None;
     }
     let max = if is(&argv[where_idx], "min") {
         false
@@ -1011,7 +1050,7 @@ fn zmpop(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         true
     } else {
         c.reply.err(SYNTAX_ERR);
-        return;
+        return None;
     };
     let mut count = -1i64;
     let mut j = where_idx + 1;
@@ -1023,20 +1062,78 @@ fn zmpop(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
                 Some(n) if n >= 1 => count = n,
                 _ => {
                     c.reply.err("count should be greater than 0");
-                    return;
+                    return None;
                 }
             }
         } else {
             c.reply.err(SYNTAX_ERR);
-            return;
+            return None;
         }
         j += 1;
     }
-    if count == -1 {
-        count = 1;
+    Some(MpopArgs {
+        keys: &argv[numkeys_at + 1..where_idx],
+        max,
+        count: count.max(1),
+    })
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
+fn zmpop(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    if let Some(a) = parse_mpop(c, argv, 1) {
+        zpop_generic(srv, c, a.keys, a.max, true, a.count, true, true);
     }
-    let keys: Vec<Bytes> = argv[2..2 + numkeys].to_vec();
-    zpop_generic(srv, c, &keys, max, true, count, true, true);
+}
+
+// ---------------------------------------------------------------------------
+// Blocking pops
+
+/// Blocking sorted-set pops: served by a sorted set, a null array on
+/// timeout (and inside MULTI, where they cannot wait).
+static ZSET_WAIT: blocking::Kind = blocking::Kind {
+    ready: Value::is_zset,
+    on_timeout: |c| c.reply.null_array(),
+};
+
+/// blockingGenericZpopCommand: pop as ZPOP*/ZMPOP from the first sorted
+/// set of `keys`, else block on them. The timeout is checked first.
+fn bzpop_generic(
+    srv: &mut Server,
+    c: &mut Client,
+    keys: &[Bytes],
+    timeout: &[u8],
+    max: bool,
+    count: i64,
+    nested: bool,
+) {
+    let Some(deadline) = blocking::arg_timeout(srv, c, timeout) else {
+        return;
+    };
+    match first_zset(srv, c, blocking::serving_keys(c, keys)) {
+        Err(()) => {}
+        Ok(Some(key)) => {
+            let key = std::slice::from_ref(key);
+            zpop_generic(srv, c, key, max, true, count, nested, nested);
+        }
+        Ok(None) => blocking::block(srv, c, keys, deadline, &ZSET_WAIT),
+    }
+}
+
+fn bzpopmin(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let keys = &argv[1..argv.len() - 1];
+    bzpop_generic(srv, c, keys, &argv[argv.len() - 1], false, -1, false);
+}
+
+fn bzpopmax(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let keys = &argv[1..argv.len() - 1];
+    bzpop_generic(srv, c, keys, &argv[argv.len() - 1], true, -1, false);
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+fn bzmpop(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    if let Some(a) = parse_mpop(c, argv, 2) {
+        bzpop_generic(srv, c, a.keys, &argv[1], a.max, a.count, true);
+    }
 }
 
 // ---------------------------------------------------------------------------

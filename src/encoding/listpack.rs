@@ -709,6 +709,49 @@ impl Listpack {
         }
     }
 
+    /// `lpRepr`: the listpack entry by entry, as DEBUG LISTPACK / DEBUG
+    /// QUICKLIST print it (raw bytes: string elements need not be UTF-8).
+    pub fn repr(&self, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        let _ = writeln!(
+            out,
+            "{{total bytes {}}} {{num entries {}}}",
+            self.bytes_len(),
+            self.len()
+        );
+        let mut ibuf: IntBuf = [0; 20];
+        for (index, pos) in self.positions().enumerate() {
+            let enc = enc_len_at(&self.buf, pos).expect("trusted listpack");
+            let hdr = prefix_len(self.buf[pos]).expect("trusted listpack");
+            let back = backlen_size(enc);
+            let _ = write!(
+                out,
+                "{{\n\taddr: 0x{:08x},\n\tindex: {:2},\n\toffset: {},\n\thdr+entrylen+backlen: {:2},\n\thdrlen: {:3},\n\tbacklen: {:2},\n\tpayload: {}\n\tbytes: ",
+                self.buf.as_ptr() as usize + pos,
+                index,
+                pos,
+                enc + back,
+                hdr,
+                back,
+                enc - hdr
+            );
+            for b in &self.buf[pos..pos + enc + back] {
+                let _ = write!(out, "{b:02x}|");
+            }
+            out.extend_from_slice(b"\n\t[str]");
+            let v = self.get(pos);
+            let bytes = v.bytes(&mut ibuf);
+            if bytes.len() > 40 {
+                out.extend_from_slice(&bytes[..40]);
+                out.extend_from_slice(b"...");
+            } else {
+                out.extend_from_slice(bytes);
+            }
+            out.extend_from_slice(b"\n}\n");
+        }
+        out.extend_from_slice(b"{end}\n\n");
+    }
+
     /// Element positions, front to back (double-ended).
     pub fn positions(&self) -> Positions<'_> {
         Positions {

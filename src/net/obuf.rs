@@ -25,6 +25,7 @@ pub const REPLY_CHUNK: usize = 16 * 1024;
 /// The classes, in the order CONFIG GET prints them.
 pub const CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
 pub const NORMAL: usize = 0;
+pub const REPLICA: usize = 1;
 pub const PUBSUB: usize = 2;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -128,25 +129,37 @@ impl Peaks {
     }
 }
 
-/// The limit class of a connection.
-pub fn class_of(c: &Client) -> usize {
-    if c.pubsub_mode { PUBSUB } else { NORMAL }
+/// The reply-buffer guard for a class (see `Reply::limit`).
+pub fn guard(limits: &[Limit; 3], class: usize) -> usize {
+    match limits[class].hard {
+        0 => usize::MAX,
+        h => (h as usize).saturating_add(REPLY_CHUNK),
+    }
 }
 
 impl Server {
+    /// The limit class of a connection. A replica's output holds the sync
+    /// payload too, which Redis does not count: a caveat for huge datasets.
+    pub fn obuf_class(&self, c: &Client) -> usize {
+        if crate::replication::is_replica(self, c) {
+            REPLICA
+        } else if c.pubsub_mode {
+            PUBSUB
+        } else {
+            NORMAL
+        }
+    }
+
     /// The reply-buffer guard for `c`'s class (see `Reply::limit`).
     pub fn obuf_guard(&self, c: &Client) -> usize {
-        match self.cfg.obuf_limits[class_of(c)].hard {
-            0 => usize::MAX,
-            h => (h as usize).saturating_add(REPLY_CHUNK),
-        }
+        guard(&self.cfg.obuf_limits, self.obuf_class(c))
     }
 
     /// Whether `c` is over its limits (Redis's checkClientOutputBufferLimits),
     /// keeping the time its soft limit was first reached.
     fn obuf_limit_reached(&self, c: &mut Client) -> bool {
         let used = c.obuf_usage() as u64;
-        let l = self.cfg.obuf_limits[class_of(c)];
+        let l = self.cfg.obuf_limits[self.obuf_class(c)];
         let hard = l.hard > 0 && used >= l.hard;
         let mut soft = l.soft > 0 && used >= l.soft;
         let now = self.now_ms / 1000;

@@ -249,3 +249,84 @@ pub fn scenario(steps: &[Step]) {
         }
     }
 }
+
+/// Send every command, then read every reply (one round trip for all).
+pub fn pipeline(c: &mut Conn, cmds: &[Vec<String>]) -> Vec<String> {
+    let mut buf = Vec::new();
+    for args in cmds {
+        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        buf.extend(encode(&a));
+    }
+    c.send_raw(&buf);
+    cmds.iter()
+        .map(|_| String::from_utf8_lossy(&c.read_reply()).into_owned())
+        .collect()
+}
+
+pub fn strs(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// Every key of databases 0..4 with its type, contents and whether it has a
+/// TTL, in a comparable form.
+pub fn dataset(c: &mut Conn) -> std::collections::BTreeMap<(usize, String), String> {
+    let mut out = std::collections::BTreeMap::new();
+    for db in 0..4 {
+        c.cmd(&["select", &db.to_string()]);
+        let keys = c.cmd(&["keys", "*"]);
+        let names: Vec<String> = keys
+            .split("\r\n")
+            .skip(1)
+            .collect::<Vec<_>>()
+            .chunks(2)
+            .filter_map(|p| p.get(1).map(|s| s.to_string()))
+            .collect();
+        let types = pipeline(
+            c,
+            &names.iter().map(|k| strs(&["type", k])).collect::<Vec<_>>(),
+        );
+        let reads: Vec<Vec<String>> = names
+            .iter()
+            .zip(&types)
+            .map(|(k, t)| match t.trim() {
+                "+string" => strs(&["get", k]),
+                "+list" => strs(&["lrange", k, "0", "-1"]),
+                "+hash" => strs(&["hgetall", k]),
+                "+set" => strs(&["smembers", k]),
+                _ => strs(&["zrange", k, "0", "-1", "withscores"]),
+            })
+            .collect();
+        let values = pipeline(c, &reads);
+        let hashes: Vec<String> = names
+            .iter()
+            .zip(&types)
+            .zip(values)
+            .map(|((k, t), v)| {
+                let t = t.trim();
+                if t == "+hash" || t == "+set" {
+                    // The order of HGETALL and SMEMBERS depends on the
+                    // encoding: sort the fields / members.
+                    let mut lines: Vec<&str> = v.split("\r\n").skip(1).collect();
+                    lines.retain(|l| !l.is_empty());
+                    let per = if t == "+hash" { 4 } else { 2 };
+                    let mut items: Vec<String> = lines.chunks(per).map(|p| p.join("|")).collect();
+                    items.sort();
+                    let _ = k;
+                    items.join(",")
+                } else {
+                    v
+                }
+            })
+            .collect();
+        let ttls = pipeline(
+            c,
+            &names.iter().map(|k| strs(&["pttl", k])).collect::<Vec<_>>(),
+        );
+        for (((k, t), v), ttl) in names.into_iter().zip(types).zip(hashes).zip(ttls) {
+            let has_ttl = !ttl.starts_with(":-1");
+            out.insert((db, k), format!("{} {v} ttl={has_ttl}", t.trim()));
+        }
+    }
+    c.cmd(&["select", "0"]);
+    out
+}

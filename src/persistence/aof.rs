@@ -1,0 +1,531 @@
+//! The append-only file, in Redis 7.0's multi-part layout.
+//!
+//! `appenddirname/` holds one base file (an RDB snapshot,
+//! `appendonly.aof.<n>.base.rdb`), incremental files of commands
+//! (`appendonly.aof.<n>.incr.aof`) and the manifest
+//! (`appendonly.aof.manifest`) that lists them in order:
+//!
+//! ```text
+//! file appendonly.aof.1.base.rdb seq 1 type b
+//! file appendonly.aof.1.incr.aof seq 1 type i
+//! ```
+//!
+//! Propagated operations (`propagate.rs`) are appended to an in-memory
+//! buffer as RESP commands; `before_sleep` writes the buffer to the current
+//! incremental file before any reply of that loop pass goes out, and with
+//! `appendfsync always` fsyncs it first too, so an acknowledged write is on
+//! disk. `everysec` leaves the fsync to a helper thread once a second; `no`
+//! to the kernel.
+//!
+//! A rewrite (BGREWRITEAOF, `auto-aof-rewrite-*`, enabling the AOF at run
+//! time) opens a new incremental file at once — new writes go there — and
+//! takes a fork-free snapshot (`snapshot.rs`) as the next base. When the
+//! snapshot is on disk the manifest is switched atomically (temp file,
+//! fsync, rename) to the new base and the new incremental file, and the old
+//! files are deleted. No rewrite buffer is needed: the snapshot is the
+//! dataset at the moment the new incremental file began.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use bytes::Bytes;
+
+use crate::propagate::Target;
+use crate::{log_notice, log_warning};
+
+/// `appendfsync`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Fsync {
+    Always,
+    #[default]
+    EverySec,
+    No,
+}
+
+impl Fsync {
+    pub fn parse(s: &str) -> Fsync {
+        match s {
+            "always" => Fsync::Always,
+            "no" => Fsync::No,
+            _ => Fsync::EverySec,
+        }
+    }
+}
+
+/// One file of the manifest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileEntry {
+    pub name: String,
+    pub seq: u64,
+    /// b(ase), h(istory) or i(ncremental).
+    pub kind: char,
+}
+
+/// The manifest: base, history (to delete), incrementals in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Manifest {
+    pub base: Option<FileEntry>,
+    pub history: Vec<FileEntry>,
+    pub incr: Vec<FileEntry>,
+}
+
+impl Manifest {
+    /// Parse a manifest's text; errors name the problem as Redis does.
+    pub fn parse(text: &str) -> Result<Manifest, String> {
+        let mut m = Manifest::default();
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let words = crate::resp::splitargs::split_args(line.as_bytes())
+                .ok_or("Invalid AOF manifest file format")?;
+            if words.len() % 2 != 0 {
+                return Err("Invalid AOF manifest file format".into());
+            }
+            let (mut name, mut seq, mut kind) = (None, None, None);
+            for kv in words.chunks(2) {
+                let v = String::from_utf8_lossy(&kv[1]).into_owned();
+                match &kv[0][..] {
+                    b"file" => name = Some(v),
+                    b"seq" => seq = v.parse::<u64>().ok(),
+                    b"type" => kind = v.chars().next(),
+                    _ => {}
+                }
+            }
+            let (Some(name), Some(seq), Some(kind)) = (name, seq, kind) else {
+                return Err("Invalid AOF manifest file format".into());
+            };
+            let e = FileEntry { name, seq, kind };
+            match kind {
+                'b' => {
+                    if m.base.is_some() {
+                        return Err("Found duplicate base file information".into());
+                    }
+                    m.base = Some(e);
+                }
+                'h' => m.history.push(e),
+                'i' => {
+                    if m.incr.last().is_some_and(|l| l.seq >= e.seq) {
+                        return Err("Found a non-monotonic sequence number".into());
+                    }
+                    m.incr.push(e);
+                }
+                _ => return Err("Unknown AOF file type".into()),
+            }
+        }
+        Ok(m)
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let all = self.base.iter().chain(&self.history).chain(&self.incr);
+        for e in all {
+            let name = if e.name.bytes().all(|b| b.is_ascii_graphic() && b != b'"') {
+                e.name.clone()
+            } else {
+                format!("{:?}", e.name)
+            };
+            out.push_str(&format!("file {name} seq {} type {}\n", e.seq, e.kind));
+        }
+        out
+    }
+
+    fn next_base_seq(&self) -> u64 {
+        self.base.as_ref().map_or(0, |b| b.seq) + 1
+    }
+
+    fn next_incr_seq(&self) -> u64 {
+        self.incr.last().map_or(0, |i| i.seq) + 1
+    }
+}
+
+/// Where the AOF lives, from the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    pub dir: PathBuf,
+    pub filename: String,
+}
+
+impl Names {
+    pub fn from_server(srv: &crate::server::Server) -> Names {
+        Names {
+            dir: PathBuf::from(srv.cfg.get("appenddirname").unwrap_or("appendonlydir")),
+            filename: srv
+                .cfg
+                .get("appendfilename")
+                .unwrap_or("appendonly.aof")
+                .to_string(),
+        }
+    }
+
+    pub fn manifest(&self) -> PathBuf {
+        self.dir.join(format!("{}.manifest", self.filename))
+    }
+
+    pub fn base_name(&self, seq: u64) -> String {
+        format!("{}.{seq}.base.rdb", self.filename)
+    }
+
+    pub fn incr_name(&self, seq: u64) -> String {
+        format!("{}.{seq}.incr.aof", self.filename)
+    }
+
+    /// Write `m` atomically: temp file, fsync, rename, fsync the directory.
+    pub fn persist(&self, m: &Manifest) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let tmp = self.dir.join(format!("temp-{}.manifest", self.filename));
+        let mut f = File::create(&tmp)?;
+        f.write_all(m.to_text().as_bytes())?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, self.manifest())?;
+        sync_dir(&self.dir);
+        Ok(())
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// The background fsync of `appendfsync everysec`.
+struct Syncer {
+    tx: std::sync::mpsc::Sender<File>,
+    busy: Arc<AtomicBool>,
+}
+
+impl Syncer {
+    fn spawn(errors: Arc<AtomicU64>) -> Syncer {
+        let (tx, rx) = std::sync::mpsc::channel::<File>();
+        let busy = Arc::new(AtomicBool::new(false));
+        let b = busy.clone();
+        let _ = std::thread::Builder::new()
+            .name("aof-fsync".into())
+            .spawn(move || {
+                for f in rx {
+                    if f.sync_data().is_err() {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    b.store(false, Ordering::Release);
+                }
+            });
+        Syncer { tx, busy }
+    }
+}
+
+/// A rewrite in progress: the base it is writing.
+#[derive(Clone, Debug)]
+pub struct Rewrite {
+    pub base: FileEntry,
+    pub start_ms: i64,
+}
+
+/// The AOF state of the server (`Server::aof`).
+#[derive(Default)]
+pub struct Aof {
+    /// Appending (appendonly yes and the files are open).
+    pub on: bool,
+    pub names: Names,
+    pub manifest: Manifest,
+    file: Option<File>,
+    /// Operations not yet written.
+    buf: Vec<u8>,
+    target: Target,
+    pub fsync: Fsync,
+    syncer: Option<Syncer>,
+    fsync_errors: Arc<AtomicU64>,
+    last_fsync_ms: i64,
+    pub timestamps: bool,
+    last_ts: i64,
+    /// Bytes of the whole AOF (base + incrementals) and at the last rewrite.
+    pub current_size: u64,
+    pub base_size: u64,
+    pub rewrite: Option<Rewrite>,
+    pub rewrite_scheduled: bool,
+    pub rewrites: u64,
+    pub last_rewrite_failed: bool,
+    /// Duration of the last rewrite (s), None before the first.
+    pub last_rewrite_time_sec: Option<i64>,
+    /// The last write to the file failed (writes are refused meanwhile).
+    pub write_error: Option<String>,
+    pub delayed_fsync: u64,
+    /// `no-appendfsync-on-rewrite`.
+    pub no_fsync_on_rewrite: bool,
+}
+
+impl Aof {
+    /// Pick up the directives that may change at run time.
+    pub fn refresh_config(&mut self, cfg: &crate::config::Config) {
+        self.fsync = Fsync::parse(cfg.get("appendfsync").unwrap_or("everysec"));
+        self.timestamps = cfg.get("aof-timestamp-enabled") == Some("yes");
+        self.no_fsync_on_rewrite = cfg.get("no-appendfsync-on-rewrite") == Some("yes");
+    }
+
+    /// Append a unit of operations (nothing when the AOF is off).
+    pub fn feed(&mut self, ops: &[(usize, Vec<Bytes>)], now_ms: i64) {
+        if !self.on {
+            return;
+        }
+        if self.timestamps && now_ms / 1000 != self.last_ts {
+            self.last_ts = now_ms / 1000;
+            self.buf
+                .extend_from_slice(format!("#TS:{}\r\n", self.last_ts).as_bytes());
+        }
+        self.target.feed(&mut self.buf, ops);
+    }
+
+    /// Write what was appended; fsync per policy. Called before replies
+    /// are written (so `always` acknowledges only what is on disk).
+    pub fn flush(&mut self, now_ms: i64) {
+        if self.buf.is_empty() {
+            self.maybe_background_fsync(now_ms);
+            return;
+        }
+        let Some(f) = self.file.as_mut() else { return };
+        match f.write_all(&self.buf) {
+            Ok(()) => {
+                self.current_size += self.buf.len() as u64;
+                self.buf.clear();
+                if self.write_error.take().is_some() {
+                    log_warning!("AOF write error looks solved, Redis can write again.");
+                }
+            }
+            Err(e) => {
+                // Keep the buffer: the next flush tries again; writes are
+                // refused meanwhile (MISCONF).
+                if self.write_error.is_none() {
+                    log_warning!("Error writing to the AOF file: {e}");
+                }
+                self.write_error = Some(crate::net::listener::strip_os_error(&e));
+                return;
+            }
+        }
+        let skip = self.no_fsync_on_rewrite && self.rewrite.is_some();
+        match self.fsync {
+            Fsync::Always if !skip => {
+                if let Err(e) = f.sync_data() {
+                    log_warning!(
+                        "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {e}. Exiting..."
+                    );
+                    std::process::exit(1);
+                }
+                self.last_fsync_ms = now_ms;
+            }
+            _ => self.maybe_background_fsync(now_ms),
+        }
+    }
+
+    /// `everysec`: hand an fsync to the helper thread once a second.
+    fn maybe_background_fsync(&mut self, now_ms: i64) {
+        if self.fsync != Fsync::EverySec || now_ms - self.last_fsync_ms < 1000 {
+            return;
+        }
+        if self.no_fsync_on_rewrite && self.rewrite.is_some() {
+            return;
+        }
+        let Some(f) = self.file.as_ref() else { return };
+        let syncer = self
+            .syncer
+            .get_or_insert_with(|| Syncer::spawn(self.fsync_errors.clone()));
+        if syncer.busy.load(Ordering::Acquire) {
+            // The last fsync is still running (slow disk): Redis counts it.
+            self.delayed_fsync += 1;
+            return;
+        }
+        if let Ok(dup) = f.try_clone() {
+            syncer.busy.store(true, Ordering::Release);
+            let _ = syncer.tx.send(dup);
+        }
+        self.last_fsync_ms = now_ms;
+    }
+
+    /// Write and fsync everything (shutdown).
+    pub fn flush_and_sync(&mut self, now_ms: i64) {
+        self.flush(now_ms);
+        if let Some(f) = self.file.as_ref() {
+            let _ = f.sync_all();
+        }
+    }
+
+    /// Open (create) incremental file `entry` for appending.
+    fn open_incr(&mut self, entry: &FileEntry) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.names.dir)?;
+        let f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.names.dir.join(&entry.name))?;
+        self.file = Some(f);
+        // A new file starts without a selected database.
+        self.target = Target::default();
+        Ok(())
+    }
+
+    /// Start appending to a new incremental file, recorded in the manifest
+    /// right away so a crash before the rewrite ends replays it too.
+    pub fn start_new_incr(&mut self, now_ms: i64) -> std::io::Result<()> {
+        self.flush(now_ms);
+        let entry = FileEntry {
+            name: self.names.incr_name(self.manifest.next_incr_seq()),
+            seq: self.manifest.next_incr_seq(),
+            kind: 'i',
+        };
+        self.open_incr(&entry)?;
+        self.manifest.incr.push(entry);
+        self.names.persist(&self.manifest)
+    }
+
+    /// Open the last incremental file of the manifest for appending (start
+    /// up), or a first one.
+    pub fn open_at_start(&mut self, now_ms: i64) -> std::io::Result<()> {
+        match self.manifest.incr.last().cloned() {
+            Some(last) => self.open_incr(&last),
+            None => self.start_new_incr(now_ms),
+        }
+    }
+
+    /// The next base file of a rewrite.
+    pub fn next_base(&self) -> FileEntry {
+        let seq = self.manifest.next_base_seq();
+        FileEntry {
+            name: self.names.base_name(seq),
+            seq,
+            kind: 'b',
+        }
+    }
+
+    /// A rewrite's snapshot is on disk as `new_base`: switch the manifest to
+    /// it and the newest incremental file, then delete the files it
+    /// replaced.
+    pub fn rewrite_done(&mut self, new_base: FileEntry) -> std::io::Result<()> {
+        let mut m = self.manifest.clone();
+        let mut history = std::mem::take(&mut m.history);
+        history.extend(m.base.take().map(|mut b| {
+            b.kind = 'h';
+            b
+        }));
+        let keep = m.incr.pop();
+        history.extend(m.incr.drain(..).map(|mut i| {
+            i.kind = 'h';
+            i
+        }));
+        m.base = Some(new_base.clone());
+        m.incr = keep.into_iter().collect();
+        m.history = Vec::new();
+        self.names.persist(&m)?;
+        for h in &history {
+            let _ = std::fs::remove_file(self.names.dir.join(&h.name));
+        }
+        self.manifest = m;
+        self.base_size = std::fs::metadata(self.names.dir.join(&new_base.name))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        self.current_size = self.base_size
+            + self
+                .manifest
+                .incr
+                .iter()
+                .map(|i| {
+                    std::fs::metadata(self.names.dir.join(&i.name))
+                        .map(|m| m.len())
+                        .unwrap_or(0)
+                })
+                .sum::<u64>();
+        Ok(())
+    }
+
+    /// Stop appending (CONFIG SET appendonly no).
+    pub fn stop(&mut self, now_ms: i64) {
+        self.flush_and_sync(now_ms);
+        self.file = None;
+        self.on = false;
+        log_notice!("Background append only file rewriting stopped");
+    }
+
+    /// INFO persistence's AOF fields, in Redis's order.
+    pub fn info_fields(&self, out: &mut String, now_ms: i64) {
+        use std::fmt::Write;
+        let current = self
+            .rewrite
+            .as_ref()
+            .map_or(-1, |r| (now_ms - r.start_ms) / 1000);
+        let _ = write!(
+            out,
+            "aof_enabled:{}\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:{}\r\n\
+             aof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{current}\r\n\
+             aof_last_bgrewrite_status:{}\r\naof_rewrites:{}\r\n\
+             aof_rewrites_consecutive_failures:{}\r\naof_last_write_status:{}\r\n\
+             aof_last_cow_size:0\r\n",
+            u8::from(self.on),
+            u8::from(self.rewrite.is_some()),
+            u8::from(self.rewrite_scheduled),
+            self.last_rewrite_time_sec.unwrap_or(-1),
+            if self.last_rewrite_failed {
+                "err"
+            } else {
+                "ok"
+            },
+            self.rewrites,
+            u8::from(self.last_rewrite_failed),
+            if self.write_error.is_some() {
+                "err"
+            } else {
+                "ok"
+            },
+        );
+        if self.on {
+            let _ = write!(
+                out,
+                "aof_current_size:{}\r\naof_base_size:{}\r\naof_pending_rewrite:{}\r\n\
+                 aof_buffer_length:{}\r\naof_pending_bio_fsync:{}\r\naof_delayed_fsync:{}\r\n",
+                self.current_size,
+                self.base_size,
+                u8::from(self.rewrite_scheduled),
+                self.buf.len(),
+                u8::from(
+                    self.syncer
+                        .as_ref()
+                        .is_some_and(|s| s.busy.load(Ordering::Acquire))
+                ),
+                self.delayed_fsync,
+            );
+        }
+    }
+
+    pub fn fsync_errors(&self) -> u64 {
+        self.fsync_errors.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_round_trip() {
+        let text = "file appendonly.aof.1.base.rdb seq 1 type b\n\
+                    file appendonly.aof.1.incr.aof seq 1 type i\n\
+                    file appendonly.aof.2.incr.aof seq 2 type i\n";
+        let m = Manifest::parse(text).unwrap();
+        assert_eq!(m.base.as_ref().unwrap().name, "appendonly.aof.1.base.rdb");
+        assert_eq!(m.incr.len(), 2);
+        assert_eq!(m.to_text(), text);
+        assert_eq!(m.next_incr_seq(), 3);
+        assert_eq!(m.next_base_seq(), 2);
+        let quoted = Manifest::parse("file \"a b\" seq 1 type b\n").unwrap();
+        assert_eq!(quoted.to_text(), "file \"a b\" seq 1 type b\n");
+    }
+
+    #[test]
+    fn manifest_errors() {
+        assert!(Manifest::parse("file a seq 1 type b\nfile b seq 2 type b\n").is_err());
+        assert!(Manifest::parse("file a seq 2 type i\nfile b seq 1 type i\n").is_err());
+        assert!(Manifest::parse("file a seq 1 type x\n").is_err());
+        assert!(Manifest::parse("file a seq\n").is_err());
+    }
+}

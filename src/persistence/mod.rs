@@ -1,0 +1,207 @@
+//! Persistence: the RDB file format (`rdb` writes it, `rdb_load` reads it,
+//! `ziplist` decodes the pre-7.0 encodings older files contain).
+//!
+//! The writer is a set of functions appending to a `Vec<u8>`, so the same code
+//! serves SAVE, the snapshot thread, DUMP and DEBUG OBJECT's serializedlength;
+//! the reader works on a byte slice and builds values without touching the
+//! keyspace until the whole input has proved sound.
+
+pub mod aof;
+pub mod aof_load;
+pub mod background;
+pub mod rdb;
+pub mod rdb_load;
+pub mod snapshot;
+pub mod ziplist;
+
+/// RDB format version we write (Redis 7.0).
+pub const RDB_VERSION: u16 = 10;
+
+/// Opcodes and type bytes of the RDB format (`rdb.h`).
+pub mod op {
+    pub const FUNCTION2: u8 = 245;
+    pub const FUNCTION: u8 = 246;
+    pub const MODULE_AUX: u8 = 247;
+    pub const IDLE: u8 = 248;
+    pub const FREQ: u8 = 249;
+    pub const AUX: u8 = 250;
+    pub const RESIZEDB: u8 = 251;
+    pub const EXPIRETIME_MS: u8 = 252;
+    pub const EXPIRETIME: u8 = 253;
+    pub const SELECTDB: u8 = 254;
+    pub const EOF: u8 = 255;
+}
+
+/// Value type bytes.
+pub mod ty {
+    pub const STRING: u8 = 0;
+    pub const LIST: u8 = 1;
+    pub const SET: u8 = 2;
+    pub const ZSET: u8 = 3;
+    pub const HASH: u8 = 4;
+    pub const ZSET_2: u8 = 5;
+    pub const MODULE: u8 = 6;
+    pub const MODULE_2: u8 = 7;
+    pub const HASH_ZIPMAP: u8 = 9;
+    pub const LIST_ZIPLIST: u8 = 10;
+    pub const SET_INTSET: u8 = 11;
+    pub const ZSET_ZIPLIST: u8 = 12;
+    pub const HASH_ZIPLIST: u8 = 13;
+    pub const LIST_QUICKLIST: u8 = 14;
+    pub const STREAM_LISTPACKS: u8 = 15;
+    pub const HASH_LISTPACK: u8 = 16;
+    pub const ZSET_LISTPACK: u8 = 17;
+    pub const LIST_QUICKLIST_2: u8 = 18;
+    pub const STREAM_LISTPACKS_2: u8 = 19;
+    pub const SET_LISTPACK: u8 = 20;
+    pub const STREAM_LISTPACKS_3: u8 = 21;
+}
+
+/// The RDB file of the configuration (`dbfilename`, relative to `dir`,
+/// which is the working directory).
+pub fn rdb_path(server: &crate::server::Server) -> std::path::PathBuf {
+    std::path::PathBuf::from(server.cfg.get("dbfilename").unwrap_or("dump.rdb"))
+}
+
+/// A foreground save to `dbfilename` (SAVE, DEBUG RELOAD, SHUTDOWN): logs
+/// as Redis does and, on success, resets `dirty` and stamps `lastsave`.
+pub fn rdb_save(server: &mut crate::server::Server) -> bool {
+    let path = rdb_path(server);
+    match rdb::save_sync(server, &path) {
+        Ok(()) => {
+            crate::log_notice!("DB saved on disk");
+            server.dirty = 0;
+            server.lastsave = crate::util::time::now_ms() / 1000;
+            true
+        }
+        Err(e) => {
+            let cwd = std::env::current_dir()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            crate::log_warning!(
+                "Failed saving the DB (in server root dir {cwd}): {}",
+                crate::net::listener::strip_os_error(&e)
+            );
+            false
+        }
+    }
+}
+
+/// Read and parse `path` into fresh databases, logging as Redis's rdbLoad
+/// does. `Ok(None)`: there is no file.
+fn read_rdb(
+    server: &crate::server::Server,
+    path: &std::path::Path,
+) -> Result<Option<(Vec<crate::db::Db>, rdb_load::FileInfo)>, String> {
+    let buf = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(format!(
+                "Fatal error loading the DB: {}. Exiting.",
+                crate::net::listener::strip_os_error(&e)
+            ));
+        }
+    };
+    let opts = rdb_load::LoadOpts::from_server(server);
+    let checksum = server.cfg.get("rdbchecksum") != Some("no");
+    let now = crate::util::time::now_ms();
+    match rdb_load::load_file(&buf, server.dbs.len(), &opts, now, checksum) {
+        Ok((dbs, info)) => {
+            log_aux(&info, now);
+            crate::log_notice!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                info.keys_loaded,
+                info.expired_skipped
+            );
+            Ok(Some((dbs, info)))
+        }
+        Err(rdb_load::LoadError::Corrupt(m)) => Err(format!(
+            "Internal error in RDB reading offset 0, function at rdb.c:0 -> {m}"
+        )),
+        Err(e) => Err(format!("Fatal error loading the DB: {e}. Exiting.")),
+    }
+}
+
+/// The notice lines Redis prints from a file's AUX fields.
+fn log_aux(info: &rdb_load::FileInfo, now_ms: i64) {
+    for (k, v) in &info.aux {
+        let v = String::from_utf8_lossy(v);
+        match k.as_slice() {
+            b"redis-ver" => crate::log_notice!("Loading RDB produced by version {v}"),
+            b"ctime" => {
+                let age = now_ms / 1000 - v.parse::<i64>().unwrap_or(0);
+                crate::log_notice!("RDB age {} seconds", age.max(0));
+            }
+            b"used-mem" => {
+                let mb = v.parse::<f64>().unwrap_or(0.0) / (1024.0 * 1024.0);
+                crate::log_notice!("RDB memory usage when created {mb:.2} Mb");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Load `dbfilename` at start-up. An error is already a log line; the
+/// caller exits with status 1.
+pub fn load_at_start(server: &mut crate::server::Server) -> Result<(), String> {
+    server.aof.refresh_config(&server.cfg);
+    if server.cfg.get("appendonly") == Some("yes") {
+        // The AOF has every write: it is preferred to the RDB, as in Redis.
+        return aof_load::load_at_start(server);
+    }
+    let start = std::time::Instant::now();
+    let path = rdb_path(server);
+    if let Some((dbs, _)) = read_rdb(server, &path)? {
+        server.dbs = dbs;
+        crate::log_notice!(
+            "DB loaded from disk: {:.3} seconds",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// DEBUG RELOAD's load: replace (or, with `merge`, add to) the dataset
+/// from `dbfilename`. Nothing changes unless the whole file is sound.
+pub fn reload(server: &mut crate::server::Server, flush: bool, merge: bool) -> Result<(), String> {
+    // The dicts are about to be replaced wholesale: a snapshot walking them
+    // cannot go on.
+    background::abort(server);
+    let path = rdb_path(server);
+    let loaded = read_rdb(server, &path)?;
+    if flush {
+        for id in 0..server.dbs.len() {
+            server.touch_all_watched_in_db(id, None);
+            server.dbs[id].clear();
+        }
+    }
+    let Some((dbs, _)) = loaded else {
+        return Err(format!("Can't open {}: no such file", path.display()));
+    };
+    for (id, mut db) in dbs.into_iter().enumerate() {
+        if server.dbs[id].is_empty() {
+            std::mem::swap(&mut server.dbs[id].keys, &mut db.keys);
+            std::mem::swap(&mut server.dbs[id].expires, &mut db.expires);
+            continue;
+        }
+        for (k, o) in db.keys.drain() {
+            let exp = db.expires.get(k.as_bytes()).copied();
+            let target = &mut server.dbs[id];
+            if target.keys.contains_key(k.as_bytes()) {
+                if !merge {
+                    return Err(format!(
+                        "Duplicate key '{}' found in RDB file",
+                        String::from_utf8_lossy(&k)
+                    ));
+                }
+                target.remove(k.as_bytes());
+            }
+            target.insert_obj(k.as_bytes(), o);
+            if let Some(e) = exp {
+                target.set_expire(k.as_bytes(), e);
+            }
+        }
+    }
+    Ok(())
+}
