@@ -180,7 +180,8 @@ impl Server {
     /// line (`from_cron`: closed now rather than scheduled). Returns true
     /// when it is to be closed.
     pub fn close_on_obuf_limit(&mut self, c: &mut Client, from_cron: bool) -> bool {
-        if c.close_asap || (c.obuf_usage() == 0 && !c.reply.overflow) {
+        // Id 0 is the AOF loading client, which has no one to answer.
+        if c.id == 0 || c.close_asap || (c.obuf_usage() == 0 && !c.reply.overflow) {
             return false;
         }
         if !self.obuf_limit_reached(c) {
