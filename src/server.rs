@@ -539,6 +539,18 @@ impl Server {
 
     /// Look up, check and run one command (Redis's processCommand + call).
     pub fn execute(&mut self, c: &mut Client, argv: Vec<Bytes>) {
+        let client_cmd = argv
+            .first()
+            .is_some_and(|a| a.eq_ignore_ascii_case(b"client"));
+        self.process_command(c, argv);
+        // CLIENT CACHING lasts for the next command (or transaction), even
+        // one that is refused.
+        if c.multi.is_none() && !client_cmd {
+            c.tracking.caching = false;
+        }
+    }
+
+    fn process_command(&mut self, c: &mut Client, argv: Vec<Bytes>) {
         // One wall-clock read gives both the command's time (expiry) and
         // the start of its duration, as Redis's call() uses ustime().
         let start = now_us();
@@ -669,10 +681,6 @@ impl Server {
         }
         self.close_on_obuf_limit(c, false);
         c.reply.limit = self.obuf_guard(c);
-        // CLIENT CACHING lasts for the next command (or transaction).
-        if c.multi.is_none() && !cmd.name.starts_with("client|") {
-            c.tracking.caching = false;
-        }
         // EXEC too: its queued writes (RENAME, COPY, …) may bring keys in.
         if self.blocking.count > 0 && (cmd.has(flags::WRITE) || cmd.name == "exec") {
             crate::blocking::signal_existing(self);

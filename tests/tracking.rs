@@ -305,3 +305,25 @@ fn client_list_and_info() {
     a.cmd(&["CLIENT", "TRACKING", "off"]);
     assert!(a.cmd(&["CLIENT", "INFO"]).contains(" redir=-1 "));
 }
+
+#[test]
+fn caching_lasts_one_command_even_refused() {
+    scenario(&[
+        (0, "HELLO 3", "!"),
+        (0, "CLIENT TRACKING on OPTIN", "+OK\r\n"),
+        (0, "CLIENT CACHING yes", "+OK\r\n"),
+        (0, "NOSUCHCOMMAND", ""),
+        (0, "GET a", "_\r\n"),
+        (0, "CLIENT CACHING yes", "+OK\r\n"),
+        (0, "CLIENT TRACKINGINFO", ""),
+        (0, "MULTI", "+OK\r\n"),
+        (0, "GET b", "+QUEUED\r\n"),
+        (0, "GET c", "+QUEUED\r\n"),
+        (0, "EXEC", "*2\r\n_\r\n_\r\n"),
+        (0, "CLIENT TRACKINGINFO", ""),
+        (1, "MSET a 1 b 1 c 1", "+OK\r\n"),
+        (0, "READ", &format!("{INV}*1\r\n$1\r\nb\r\n")),
+        (0, "READ", &format!("{INV}*1\r\n$1\r\nc\r\n")),
+        (0, "PING", "+PONG\r\n"),
+    ]);
+}
