@@ -317,7 +317,15 @@ fn rerun(srv: &mut Server, c: &mut Client) {
     let errors_before = c.reply.errors;
     let (dirty_before, db) = (srv.dirty, c.db);
     let start = crate::util::time::now_us();
+    // Invalidations for this client follow its reply (`crate::tracking`).
+    let top = srv.tracking.current.is_none();
+    if top {
+        srv.tracking_begin(c);
+    }
     (cmd.handler)(srv, c, &argv);
+    if top {
+        srv.tracking_end(c);
+    }
     // As Redis's updateStatsOnUnblock: the serving time, and a failed call
     // when it answered an error (the call itself was counted when it
     // blocked).

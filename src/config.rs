@@ -75,6 +75,8 @@ const fn da(
     }
 }
 
+/// Set class by class: a value updates only the classes it names.
+const OBUF: &str = "client-output-buffer-limit";
 const YES: bool = true;
 const NO: bool = false;
 const I32: Kind = Kind::Int(i32::MIN as i64, i32::MAX as i64);
@@ -255,7 +257,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Words,
         "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
         YES,
-        NO,
+        YES,
     ),
     d("maxmemory-clients", Kind::Str, "0", YES, NO),
     d(
@@ -263,7 +265,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(0, i64::MAX),
         "1000000",
         YES,
-        NO,
+        YES,
     ),
     d("acllog-max-len", Kind::Int(0, i64::MAX), "128", YES, NO),
     d("aclfile", Kind::Str, "", NO, NO),
@@ -783,6 +785,10 @@ pub struct Config {
     pub notify_flags: u32,
     /// `list-max-listpack-size`, clamped as quicklistSetFill.
     pub list_max_listpack_size: i32,
+    /// `tracking-table-max-keys` (0 = no limit).
+    pub tracking_table_max_keys: usize,
+    /// `client-output-buffer-limit` per class (`net::obuf::CLASSES`).
+    pub obuf_limits: [crate::net::obuf::Limit; 3],
     /// `list-compress-depth`, clamped as quicklistSetCompressDepth.
     pub list_compress_depth: usize,
     pub slowlog_log_slower_than: i64,
@@ -831,6 +837,8 @@ impl Default for Config {
             zset_max_listpack_value: 64,
             notify_flags: 0,
             list_max_listpack_size: -2,
+            tracking_table_max_keys: 1_000_000,
+            obuf_limits: Default::default(),
             list_compress_depth: 0,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
@@ -875,10 +883,8 @@ pub fn parse_memory(s: &str) -> Option<i64> {
 pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
     match d.kind {
         Kind::Words if d.name == "replicaof" => return validate_replicaof(args),
+        Kind::Words if d.name == OBUF => return crate::net::obuf::validate(args),
         Kind::Words if d.name == "save" => return validate_save(args),
-        Kind::Words if d.name == "client-output-buffer-limit" => {
-            return validate_obuf(args);
-        }
         Kind::Words if d.name == "latency-tracking-info-percentiles" => {
             return validate_percentiles(args);
         }
@@ -973,37 +979,6 @@ fn validate_save(args: &[String]) -> Result<String, String> {
     Ok(words.join(" "))
 }
 
-/// `client-output-buffer-limit <class> <hard> <soft> <secs>...`: checked
-/// as Redis does, returned with byte counts and `slave` for `replica`
-/// (only the classes given; `merge_obuf` lays them over the current ones).
-fn validate_obuf(args: &[String]) -> Result<String, String> {
-    let w: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
-    if !w.len().is_multiple_of(4) {
-        return Err("Wrong number of arguments in buffer limit configuration.".into());
-    }
-    let mut out = Vec::new();
-    for g in w.chunks(4) {
-        let class = match g[0].to_ascii_lowercase().as_str() {
-            "normal" => "normal",
-            "slave" | "replica" => "slave",
-            "pubsub" => "pubsub",
-            _ => {
-                return Err("Invalid client class specified in buffer limit configuration.".into());
-            }
-        };
-        let hard = parse_memory(g[1]).filter(|n| *n >= 0);
-        let soft = parse_memory(g[2]).filter(|n| *n >= 0);
-        let secs = crate::util::num::parse_i64(g[3].as_bytes()).filter(|n| *n >= 0);
-        let (Some(hard), Some(soft), Some(secs)) = (hard, soft, secs) else {
-            return Err(
-                "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),
-            );
-        };
-        out.push(format!("{class} {hard} {soft} {secs}"));
-    }
-    Ok(out.join(" "))
-}
-
 /// `maxmemory-clients`: a memory amount, or a percentage of maxmemory
 /// (Redis's MEMORY_CONFIG | PERCENT_CONFIG, at most 100%).
 fn validate_mem_or_percent(v: &str) -> Result<String, String> {
@@ -1022,26 +997,6 @@ fn validate_mem_or_percent(v: &str) -> Result<String, String> {
         return Ok(format!("{p}%"));
     }
     Err("argument must be a memory or percent value".into())
-}
-
-/// The classes of `new` replacing theirs in `cur` (both canonical).
-fn merge_obuf(cur: &str, new: &str) -> String {
-    let mut classes: Vec<Vec<&str>> = cur
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .chunks(4)
-        .map(|c| c.to_vec())
-        .collect();
-    for g in new.split_whitespace().collect::<Vec<_>>().chunks(4) {
-        if let Some(slot) = classes.iter_mut().find(|c| c[0] == g[0]) {
-            *slot = g.to_vec();
-        }
-    }
-    classes
-        .iter()
-        .map(|c| c.join(" "))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Percentiles between 0 and 100, printed as Redis's trimmed `%f`.
@@ -1093,8 +1048,8 @@ impl Config {
         let (i, d) =
             find(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
         let v = validate(d, args)?;
-        self.values[i] = if d.name == "client-output-buffer-limit" {
-            merge_obuf(&self.values[i], &v)
+        self.values[i] = if d.name == OBUF {
+            crate::net::obuf::merge(&self.values[i], &v)
         } else {
             v
         };
@@ -1155,6 +1110,9 @@ impl Config {
             crate::notify::parse_flags(self.get("notify-keyspace-events").unwrap_or(""))
                 .unwrap_or(0);
         crate::db::set_keymiss_events(self.notify_flags & crate::notify::KEY_MISS != 0);
+        self.tracking_table_max_keys = self.int("tracking-table-max-keys") as usize;
+        self.obuf_limits =
+            crate::net::obuf::parse(self.get("client-output-buffer-limit").unwrap_or(""));
         self.list_max_listpack_size =
             crate::types::list::clamp_fill(self.int("list-max-listpack-size"));
         self.list_compress_depth = crate::types::list::clamp_depth(self.int("list-compress-depth"));
@@ -1254,8 +1212,8 @@ impl Config {
                 continue;
             }
             match validate(d, &args[1..]) {
-                Ok(v) if d.name == "client-output-buffer-limit" => {
-                    self.values[i] = merge_obuf(&self.values[i], &v)
+                Ok(v) if d.name == OBUF => {
+                    self.values[i] = crate::net::obuf::merge(&self.values[i], &v)
                 }
                 Ok(v) => self.values[i] = v,
                 Err(e) => {

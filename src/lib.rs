@@ -31,6 +31,7 @@ pub mod resp;
 pub mod server;
 pub mod slowlog;
 pub mod supervise;
+pub mod tracking;
 pub mod types;
 pub mod util;
 

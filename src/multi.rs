@@ -78,8 +78,16 @@ impl Server {
     }
 
     /// A key of database `db` was modified (written, deleted, expired):
-    /// transactions watching it will fail.
+    /// transactions watching it will fail, caching clients are told
+    /// (`crate::tracking`).
     pub fn signal_modified_key(&mut self, db: usize, key: &[u8]) {
+        self.touch_watched_key(db, key);
+        let modifier = self.tracking.current.map(|k| k.id);
+        self.tracking_invalidate_key(&mut None, key, modifier, true);
+    }
+
+    /// Mark the transactions watching `key` of database `db` dirty.
+    pub fn touch_watched_key(&mut self, db: usize, key: &[u8]) {
         let table = &mut self.watched_keys[db];
         if table.is_empty() {
             return;

@@ -162,6 +162,12 @@ pub struct Server {
     pub in_exec: bool,
     /// Clients blocked on keys (BLPOP & co), `blocking.rs`.
     pub blocking: crate::blocking::Blocking,
+    /// Client-side caching (`crate::tracking`).
+    pub tracking: crate::tracking::Tracking,
+    /// DEBUG PAUSE-CRON: cron does nothing while set.
+    pub cron_paused: bool,
+    /// Recent output buffer peaks (`net::obuf`).
+    pub obuf_peaks: crate::net::obuf::Peaks,
     /// Effects of the running execution unit on their way to the AOF
     /// (`propagate.rs`).
     pub prop: crate::propagate::Propagation,
@@ -241,6 +247,9 @@ impl Server {
             pubsub: Default::default(),
             in_exec: false,
             blocking: Default::default(),
+            tracking: Default::default(),
+            obuf_peaks: Default::default(),
+            cron_paused: false,
             rdb: Default::default(),
             prop: Default::default(),
             aof: Default::default(),
@@ -423,6 +432,7 @@ impl Server {
             return;
         }
         log_verbose!("Accepted {}", c.addr);
+        self.tracking.client_added(id, key);
         entry.insert(Some(c));
     }
 
@@ -509,6 +519,8 @@ impl Server {
         self.discard_transaction(&mut c);
         self.pubsub_forget(&mut c);
         crate::blocking::remove_client(self, &mut c);
+        self.disable_tracking(&mut c);
+        self.tracking.client_removed(c.id);
         crate::replication::remove_client(self, &c);
         let _ = self.poll.registry().deregister(c.conn.source());
         c.conn.shutdown();
@@ -573,6 +585,18 @@ impl Server {
 
     /// Look up, check and run one command (Redis's processCommand + call).
     pub fn execute(&mut self, c: &mut Client, argv: Vec<Bytes>) {
+        let client_cmd = argv
+            .first()
+            .is_some_and(|a| a.eq_ignore_ascii_case(b"client"));
+        self.process_command(c, argv);
+        // CLIENT CACHING lasts for the next command (or transaction), even
+        // one that is refused.
+        if c.multi.is_none() && !client_cmd {
+            c.tracking.caching = false;
+        }
+    }
+
+    fn process_command(&mut self, c: &mut Client, argv: Vec<Bytes>) {
         // One wall-clock read gives both the command's time (expiry) and
         // the start of its duration, as Redis's call() uses ustime().
         let start = now_us();
@@ -584,6 +608,7 @@ impl Server {
             c.reply_mode = ReplyMode::On;
         }
         c.reply.muted = matches!(c.reply_mode, ReplyMode::Off) || skip_this;
+        c.reply.limit = self.obuf_guard(c);
         let table = self.table;
         let cmd = match table.lookup(&argv) {
             Ok(cmd) => cmd,
@@ -702,6 +727,9 @@ impl Server {
             }
         }
         c.last_cmd = cmd.name.as_str();
+        if self.tracking.clients() > 0 {
+            self.tracking_limit(Some(&mut *c));
+        }
         let doomed = c.dirty_exec || c.dirty_cas.get();
         // In MULTI everything but the transaction's own controls is queued.
         let queue = |name: &str| {
@@ -729,6 +757,8 @@ impl Server {
         if c.reply_mode == ReplyMode::SkipNext {
             c.reply_mode = ReplyMode::Skip;
         }
+        self.close_on_obuf_limit(c, false);
+        c.reply.limit = self.obuf_guard(c);
         // EXEC too: its queued writes (RENAME, COPY, …) may bring keys in.
         if self.blocking.count > 0 && (cmd.has(flags::WRITE) || cmd.name == "exec") {
             crate::blocking::signal_existing(self);
@@ -741,9 +771,20 @@ impl Server {
     /// `start` is the monotonic time (µs) the command began.
     pub fn call(&mut self, c: &mut Client, cmd: &'static Command, argv: &[Bytes], start: i64) {
         self.err_mark = c.reply.errors;
+        let top = self.tracking.current.is_none();
+        if top {
+            self.tracking_begin(c);
+        }
         let (dirty_before, db) = (self.dirty, c.db);
         (cmd.handler)(self, c, argv);
         self.drain_expired(Some(&mut *c));
+        if c.tracking.on && !c.tracking.bcast && cmd.has(flags::READONLY) && !cmd.has(flags::PUBSUB)
+        {
+            self.tracking_remember_keys(c, cmd, argv);
+        }
+        if top {
+            self.tracking_end(c);
+        }
         // EXEC's own effects are those of the commands it ran.
         if cmd.name != "exec" {
             self.prop.command_done(db, argv, self.dirty > dirty_before);
@@ -912,6 +953,7 @@ impl Server {
         // The AOF before any reply: `appendfsync always` acknowledges only
         // what is on disk.
         self.aof.flush(self.now_ms);
+        self.tracking_broadcast();
         let pending = std::mem::take(&mut self.pending_writes);
         for key in pending {
             let Some(slot) = self.clients.get_mut(key) else {
@@ -919,6 +961,10 @@ impl Server {
             };
             let Some(mut c) = slot.take() else { continue };
             c.pending_write = false;
+            if self.close_on_obuf_limit(&mut c, false) {
+                self.free_client(c);
+                continue;
+            }
             let net_out_before = c.net_out;
             let res = c.write_pending();
             self.stats.net_output_bytes += c.net_out - net_out_before;
@@ -959,6 +1005,9 @@ impl Server {
         self.cron_loops += 1;
         self.now_ms = now_ms();
         self.hz = self.cfg.hz;
+        if self.cron_paused {
+            return;
+        }
         // Instantaneous metrics and the memory peak.
         let now = self.now_ms;
         self.stats
@@ -974,8 +1023,16 @@ impl Server {
         // Client timeouts and closing of clients killed while not being served.
         let timeout_ms = self.cfg.timeout as i64 * 1000;
         let mut to_free = Vec::new();
-        for (key, slot) in self.clients.iter_mut() {
+        // Output buffer guards follow CONFIG SET and class changes.
+        let guards: Vec<usize> = self
+            .clients
+            .iter()
+            .map(|(_, s)| s.as_deref().map_or(usize::MAX, |c| self.obuf_guard(c)))
+            .collect();
+        for ((key, slot), guard) in self.clients.iter_mut().zip(guards) {
             let Some(c) = slot else { continue };
+            self.obuf_peaks.record(now / 1000, c.obuf_usage());
+            c.reply.limit = guard;
             if c.close_asap {
                 to_free.push(key);
             } else if timeout_ms > 0
@@ -995,6 +1052,25 @@ impl Server {
         }
         crate::persistence::background::cron(self);
         crate::replication::cron(self);
+        // Output buffer limits, the soft ones of idle clients included.
+        let over: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, s)| s.as_ref().is_some_and(|c| c.obuf_usage() > 0))
+            .map(|(key, _)| key)
+            .collect();
+        for key in over {
+            if let Some(Some(mut c)) = self.clients.get_mut(key).map(|s| s.take()) {
+                if self.close_on_obuf_limit(&mut c, true) {
+                    self.free_client(c);
+                } else {
+                    self.clients[key] = Some(c);
+                }
+            }
+        }
+        if self.tracking.clients() > 0 {
+            self.tracking_limit(None);
+        }
         if self.active_expire_enabled {
             // Slow cycle: up to 25% of a cron period.
             let budget = 250_000 / self.cfg.hz.max(1) as u64;
@@ -1065,7 +1141,8 @@ impl Server {
                         if c.is_none() {
                             self.flush_propagation();
                         }
-                        self.signal_modified_key(id, k);
+                        self.touch_watched_key(id, k);
+                        self.tracking_invalidate_key(&mut None, k, None, true);
                         self.notify_event(
                             c.as_deref_mut(),
                             crate::notify::EXPIRED,

@@ -1,6 +1,7 @@
 //! Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, RESET and the
 //! CLIENT family (ID, SETNAME, GETNAME, LIST, INFO, KILL, REPLY, NO-EVICT,
-//! HELP).
+//! HELP, and TRACKING / CACHING / GETREDIR / TRACKINGINFO whose machinery is
+//! in `crate::tracking`).
 //!
 //! These commands act on the connection rather than the keyspace: its
 //! protocol version, name, selected db, authentication and reply mode. There
@@ -39,6 +40,10 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("client|unblock", client_unblock),
     ("client|pause", client_pause),
     ("client|unpause", client_unpause),
+    ("client|tracking", client_tracking),
+    ("client|caching", client_caching),
+    ("client|getredir", client_getredir),
+    ("client|trackinginfo", client_trackinginfo),
 ];
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -217,6 +222,7 @@ fn auth(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 fn reset(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
     srv.discard_transaction(c);
     srv.pubsub_forget(c);
+    srv.disable_tracking(c);
     c.db = 0;
     c.reply.resp = 2;
     c.authenticated = srv.cfg.requirepass.is_empty();
@@ -564,6 +570,156 @@ fn client_unblock(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     };
     let done = id >= 0 && crate::blocking::client_unblock(srv, id as u64, error);
     c.reply.int(done as i64);
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN]
+/// [OPTOUT] [NOLOOP]: checks in Redis's order, then `crate::tracking`.
+fn client_tracking(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let mut o = crate::tracking::Options::default();
+    let mut j = 3;
+    while j < argv.len() {
+        let more = j + 1 < argv.len();
+        let a = &argv[j];
+        if is(a, "redirect") && more {
+            j += 1;
+            if o.redirect != 0 {
+                c.reply
+                    .err("A client can only redirect to a single other client");
+                return;
+            }
+            let Some(id) = super::arg_i64(c, &argv[j]) else {
+                return;
+            };
+            let exists = id == c.id as i64 || (id > 0 && srv.tracking.client_exists(id as u64));
+            if !exists {
+                c.reply
+                    .err("The client ID you want redirect to does not exist");
+                return;
+            }
+            o.redirect = id as u64;
+        } else if is(a, "bcast") {
+            o.bcast = true;
+        } else if is(a, "optin") {
+            o.optin = true;
+        } else if is(a, "optout") {
+            o.optout = true;
+        } else if is(a, "noloop") {
+            o.noloop = true;
+        } else if is(a, "prefix") && more {
+            j += 1;
+            o.prefixes.push(argv[j].clone());
+        } else {
+            c.reply.err(SYNTAX_ERR);
+            return;
+        }
+        j += 1;
+    }
+    if is(&argv[2], "on") {
+        let t = &c.tracking;
+        let err = if !o.bcast && !o.prefixes.is_empty() {
+            Some("PREFIX option requires BCAST mode to be enabled".to_string())
+        } else if t.on && t.bcast != o.bcast {
+            Some("You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.".to_string())
+        } else if o.bcast && (o.optin || o.optout) {
+            Some("OPTIN and OPTOUT are not compatible with BCAST".to_string())
+        } else if o.optin && o.optout {
+            Some("You can't specify both OPTIN mode and OPTOUT mode".to_string())
+        } else if (o.optin && t.optout) || (o.optout && t.optin) {
+            Some("You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.".to_string())
+        } else if o.bcast {
+            crate::tracking::check_prefixes(c, &o.prefixes).err()
+        } else {
+            None
+        };
+        if let Some(e) = err {
+            c.reply.err(&e);
+            return;
+        }
+        srv.enable_tracking(c, o);
+    } else if is(&argv[2], "off") {
+        srv.disable_tracking(c);
+    } else {
+        c.reply.err(SYNTAX_ERR);
+        return;
+    }
+    c.reply.ok();
+}
+
+/// CLIENT CACHING YES|NO: opt the next command in (OPTIN) or out (OPTOUT).
+fn client_caching(_: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    if !c.tracking.on {
+        c.reply.err("CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled");
+        return;
+    }
+    let opt = &argv[2];
+    if is(opt, "yes") {
+        if !c.tracking.optin {
+            c.reply
+                .err("CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.");
+            return;
+        }
+    } else if is(opt, "no") {
+        if !c.tracking.optout {
+            c.reply
+                .err("CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.");
+            return;
+        }
+    } else {
+        c.reply.err(SYNTAX_ERR);
+        return;
+    }
+    c.tracking.caching = true;
+    c.reply.ok();
+}
+
+fn client_getredir(_: &mut Server, c: &mut Client, _: &[Bytes]) {
+    let r = if c.tracking.on {
+        c.tracking.redirect as i64
+    } else {
+        -1
+    };
+    c.reply.int(r);
+}
+
+/// CLIENT TRACKINGINFO: flags, redirect and prefixes, as Redis lists them.
+fn client_trackinginfo(_: &mut Server, c: &mut Client, _: &[Bytes]) {
+    let t = c.tracking.clone();
+    let mut flags = vec![if t.on { "on" } else { "off" }];
+    if t.bcast {
+        flags.push("bcast");
+    }
+    if t.optin {
+        flags.push("optin");
+        if t.caching {
+            flags.push("caching-yes");
+        }
+    }
+    if t.optout {
+        flags.push("optout");
+        if t.caching {
+            flags.push("caching-no");
+        }
+    }
+    if t.noloop {
+        flags.push("noloop");
+    }
+    if t.broken_redir {
+        flags.push("broken_redirect");
+    }
+    let r = &mut c.reply;
+    r.map_len(3);
+    r.bulk_str("flags");
+    r.set_len(flags.len());
+    for f in flags {
+        r.bulk_str(f);
+    }
+    r.bulk_str("redirect");
+    r.int(if t.on { t.redirect as i64 } else { -1 });
+    r.bulk_str("prefixes");
+    r.array_len(t.prefixes.len());
+    for p in &t.prefixes {
+        r.bulk(p);
+    }
 }
 
 fn client_help(_: &mut Server, c: &mut Client, _: &[Bytes]) {

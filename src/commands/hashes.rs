@@ -445,24 +445,38 @@ fn hrandfield(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         return;
     }
     let resp3 = c.reply.resp > 2;
-    let pairs = if l < 0 || count == 1 {
-        h.random_pairs(count)
+    let emit = |c: &mut Client, pairs: Vec<_>| {
+        for (f, v) in pairs {
+            if withvalues && resp3 {
+                c.reply.array_len(2);
+            }
+            reply_lp(c, f);
+            if withvalues {
+                reply_lp(c, v);
+            }
+        }
+    };
+    let n = if l < 0 || count == 1 {
+        count
     } else {
-        h.random_distinct(count)
+        count.min(h.len())
     };
     if withvalues && !resp3 {
-        c.reply.array_len(pairs.len() * 2);
+        c.reply.array_len(n * 2);
     } else {
-        c.reply.array_len(pairs.len());
+        c.reply.array_len(n);
     }
-    for (f, v) in pairs {
-        if withvalues && resp3 {
-            c.reply.array_len(2);
+    if l < 0 || count == 1 {
+        // In batches, stopping once the client is past its output buffer
+        // limit (a huge count would otherwise build a huge list first).
+        let mut left = count;
+        while left > 0 && !c.reply.overflow {
+            let batch = left.min(1000);
+            emit(c, h.random_pairs(batch));
+            left -= batch;
         }
-        reply_lp(c, f);
-        if withvalues {
-            reply_lp(c, v);
-        }
+    } else {
+        emit(c, h.random_distinct(count));
     }
 }
 

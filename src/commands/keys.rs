@@ -793,6 +793,7 @@ fn flush_mode_ok(c: &mut Client, argv: &[Bytes]) -> bool {
 fn flushdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     if flush_mode_ok(c, argv) {
         srv.touch_all_watched_in_db(c.db, None);
+        srv.tracking_invalidate_all();
         srv.dirty += srv.dbs[c.db].len() as u64;
         srv.dbs[c.db].clear();
         // Propagated even when the database was already empty.
@@ -806,6 +807,7 @@ fn flushall(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         for id in 0..srv.dbs.len() {
             srv.touch_all_watched_in_db(id, None);
         }
+        srv.tracking_invalidate_all();
         // As Redis: a background save in progress is abandoned, and with
         // save points the (empty) dataset is saved at once.
         crate::persistence::background::abort_bgsave(srv);
@@ -845,6 +847,7 @@ fn swapdb(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         // A snapshot in progress follows the dicts: their entries are
         // written under the database they were in when it began.
         std::mem::swap(&mut x.snap, &mut y.snap);
+        srv.tracking_invalidate_all();
     }
     srv.dirty += 1;
     c.reply.ok();

@@ -279,11 +279,7 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         .map(|x| x.query.capacity())
         .max()
         .unwrap_or(0);
-    let max_out = others()
-        .chain(std::iter::once(c))
-        .map(|x| x.reply.buf.capacity())
-        .max()
-        .unwrap_or(0);
+    let max_out = srv.obuf_peaks.recent_max();
     let clients_mem: usize = others()
         .chain(std::iter::once(c))
         .map(|x| x.query.capacity() + x.reply.buf.capacity() + std::mem::size_of::<Client>())
@@ -302,7 +298,7 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
             .filter(|(_, c)| c.as_ref().is_some_and(|c| c.postponed.is_some()))
             .count();
         field!(out, "blocked_clients", "{}", srv.blocking.count + postponed);
-        field!(out, "tracking_clients", "0");
+        field!(out, "tracking_clients", "{}", srv.tracking.clients());
         field!(
             out,
             "clients_in_timeout_table",
@@ -549,13 +545,23 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
             "active_defrag_key_misses",
             "total_active_defrag_time",
             "current_active_defrag_time",
-            "tracking_total_keys",
-            "tracking_total_items",
-            "tracking_total_prefixes",
-            "unexpected_error_replies",
         ] {
             field!(out, f, "0");
         }
+        field!(out, "tracking_total_keys", "{}", srv.tracking.total_keys());
+        field!(
+            out,
+            "tracking_total_items",
+            "{}",
+            srv.tracking.total_items()
+        );
+        field!(
+            out,
+            "tracking_total_prefixes",
+            "{}",
+            srv.tracking.total_prefixes()
+        );
+        field!(out, "unexpected_error_replies", "0");
         field!(out, "total_error_replies", "{}", st.total_error_replies);
         field!(out, "dump_payload_sanitizations", "0");
         field!(out, "total_reads_processed", "{}", st.reads_processed);
@@ -1066,6 +1072,10 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             if secs > 0.0 && secs.is_finite() {
                 std::thread::sleep(std::time::Duration::from_micros((secs * 1e6) as u64));
             }
+            c.reply.ok();
+        }
+        ("pause-cron", 3) => {
+            srv.cron_paused = atoi(&argv[2]) != 0;
             c.reply.ok();
         }
         ("set-active-expire", 3) => {

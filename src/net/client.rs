@@ -128,6 +128,11 @@ pub struct Client {
     pub postponed: Option<Vec<bytes::Bytes>>,
     /// Receives the MONITOR stream (`crate::monitor`).
     pub monitor: bool,
+    /// CLIENT TRACKING state (`crate::tracking`).
+    pub tracking: crate::tracking::ClientTracking,
+    /// Unix time (s) the output buffer soft limit was first reached, 0 if
+    /// under it (`net::obuf`).
+    pub obuf_soft_since: i64,
 }
 
 pub enum ReadResult {
@@ -191,6 +196,8 @@ impl Client {
             blocked: None,
             postponed: None,
             monitor: false,
+            tracking: Default::default(),
+            obuf_soft_since: 0,
         }
     }
 
@@ -244,12 +251,16 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        self.reply.buf.clear();
-        self.reply.sent = 0;
+        self.reply.clear();
         if self.reply.buf.capacity() > 64 * 1024 {
             self.reply.buf.shrink_to(16 * 1024);
         }
         Ok(true)
+    }
+
+    /// Output buffer size counted against the limits (`omem`).
+    pub fn obuf_usage(&self) -> usize {
+        self.reply.obuf_usage()
     }
 
     pub fn has_pending_reply(&self) -> bool {
@@ -274,6 +285,15 @@ impl Client {
         if self.blocked.is_some() || self.postponed.is_some() {
             flags.push('b');
         }
+        if self.tracking.on {
+            flags.push('t');
+        }
+        if self.tracking.broken_redir {
+            flags.push('R');
+        }
+        if self.tracking.bcast {
+            flags.push('B');
+        }
         if self.dirty_cas.get() {
             flags.push('d');
         }
@@ -297,10 +317,10 @@ impl Client {
         let qbuf_free = self.query.capacity().saturating_sub(self.query.len());
         // Redis keeps the first 16 KiB of replies in a static buffer (obl)
         // and the rest in a list of blocks (oll, omem).
-        const REPLY_CHUNK: usize = 16 * 1024;
+        const REPLY_CHUNK: usize = crate::net::obuf::REPLY_CHUNK;
         let pending = self.reply.pending();
-        let obl = pending.min(REPLY_CHUNK);
-        let omem = pending - obl;
+        let omem = self.obuf_usage();
+        let obl = pending - omem;
         let oll = omem.div_ceil(REPLY_CHUNK);
         let rbs = self.reply.buf.capacity().max(REPLY_CHUNK);
         let (multi_count, multi_mem) = match &self.multi {
@@ -314,7 +334,7 @@ impl Client {
             + multi_mem
             + std::mem::size_of::<Client>();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -340,6 +360,11 @@ impl Client {
             tot_mem,
             events,
             cmd_name,
+            if self.tracking.on {
+                self.tracking.redirect as i64
+            } else {
+                -1
+            },
             self.reply.resp,
         )
     }

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod listener;
+pub mod obuf;
 pub mod protected;
 
 pub use client::{Client, Conn};

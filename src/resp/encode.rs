@@ -25,6 +25,13 @@ pub struct Reply {
     pub last_error_code: String,
     /// CLIENT REPLY OFF/SKIP: drop everything written while set.
     pub muted: bool,
+    /// Pending bytes past which nothing more is appended (the output
+    /// buffer hard limit, `net::obuf`); `overflow` records that it happened.
+    pub limit: usize,
+    pub overflow: bool,
+    /// Where the first deferred length was reserved since the buffer was
+    /// last drained: Redis's fixed reply buffer takes nothing after it.
+    pub deferred_at: Option<usize>,
 }
 
 impl Default for Reply {
@@ -36,6 +43,9 @@ impl Default for Reply {
             errors: 0,
             last_error_code: String::new(),
             muted: false,
+            limit: usize::MAX,
+            overflow: false,
+            deferred_at: None,
         }
     }
 }
@@ -50,16 +60,25 @@ impl Reply {
         self.buf.len() - self.sent
     }
 
+    /// Whether writes are dropped: muted, or past the limit.
+    #[inline]
+    fn off(&mut self) -> bool {
+        if self.buf.len() - self.sent > self.limit {
+            self.overflow = true;
+        }
+        self.muted || self.overflow
+    }
+
     #[inline]
     pub fn raw(&mut self, b: &[u8]) {
-        if !self.muted {
+        if !self.off() {
             self.buf.extend_from_slice(b);
         }
     }
 
     #[inline]
     fn header(&mut self, prefix: u8, n: i64) {
-        if self.muted {
+        if self.off() {
             return;
         }
         self.buf.push(prefix);
@@ -72,7 +91,7 @@ impl Reply {
     }
 
     pub fn simple(&mut self, s: &str) {
-        if self.muted {
+        if self.off() {
             return;
         }
         self.buf.push(b'+');
@@ -98,7 +117,7 @@ impl Reply {
         let code = full.split(' ').next().unwrap_or("ERR");
         self.last_error_code.clear();
         self.last_error_code.push_str(code);
-        if self.muted {
+        if self.off() {
             return;
         }
         self.buf.push(b'-');
@@ -115,7 +134,7 @@ impl Reply {
     }
 
     pub fn bulk(&mut self, b: &[u8]) {
-        if self.muted {
+        if self.off() {
             return;
         }
         self.header(b'$', b.len() as i64);
@@ -197,7 +216,7 @@ impl Reply {
         if self.resp == 2 {
             self.bulk(s.as_bytes());
         } else {
-            if self.muted {
+            if self.off() {
                 return;
             }
             self.buf.push(b',');
@@ -223,7 +242,7 @@ impl Reply {
         if self.resp == 2 {
             self.bulk(text);
         } else {
-            if self.muted {
+            if self.off() {
                 return;
             }
             self.header(b'=', text.len() as i64 + 4);
@@ -250,11 +269,12 @@ impl Reply {
 
     /// Reserve the place of a header whose count is not known yet.
     pub fn begin_deferred(&mut self) -> usize {
+        self.deferred_at.get_or_insert(self.buf.len());
         self.buf.len()
     }
 
     fn end_deferred(&mut self, pos: usize, prefix: u8, n: usize) {
-        if self.muted {
+        if self.off() {
             return;
         }
         let mut h = Vec::with_capacity(16);
@@ -301,6 +321,21 @@ impl Reply {
     pub fn clear(&mut self) {
         self.buf.clear();
         self.sent = 0;
+        self.deferred_at = None;
+    }
+
+    /// Bytes waiting beyond the fixed 16 KiB a client keeps for replies:
+    /// what the output buffer limits count (CLIENT LIST `omem`).
+    /// Redis fills its fixed buffer with the first 16 KiB of replies, up
+    /// to the first reply of unknown length; everything after goes to a
+    /// list, which is what is counted.
+    pub fn obuf_usage(&self) -> usize {
+        let fixed_end = self
+            .deferred_at
+            .unwrap_or(usize::MAX)
+            .min(crate::net::obuf::REPLY_CHUNK)
+            .min(self.buf.len());
+        self.pending() - fixed_end.saturating_sub(self.sent)
     }
 }
 
