@@ -10,6 +10,7 @@ pub mod alloc;
 pub mod blocking;
 pub mod commands;
 pub mod config;
+pub mod config_example;
 pub mod config_rewrite;
 pub mod crash;
 pub mod db;
