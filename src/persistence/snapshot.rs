@@ -40,7 +40,7 @@ use crate::types::{Obj, SmallBytes};
 use crate::util::time::mono_us;
 
 /// Loop time one `step` may spend encoding.
-const SLICE_US: u64 = 300;
+const SLICE_US: u64 = 100;
 /// Hand the buffer to the writer once it holds this much.
 const CHUNK: usize = 1 << 20;
 /// Chunks in flight to the writer before the walk waits.
@@ -173,7 +173,7 @@ impl DbSnap {
                 steps += 1;
                 if *limit == 0
                     || out.len() >= CHUNK
-                    || (steps.is_multiple_of(16) && mono_us() >= deadline)
+                    || (steps.is_multiple_of(4) && mono_us() >= deadline)
                 {
                     return false;
                 }
@@ -313,6 +313,13 @@ pub fn start(srv: &mut crate::server::Server, opts: &Start) -> std::io::Result<S
     std::thread::Builder::new()
         .name("rdb-writer".into())
         .spawn(move || {
+            // Below the event loop in the scheduler's eyes: the loop thread
+            // serves clients, this one only checksums and writes.
+            // SAFETY: setpriority on this thread's own id.
+            unsafe {
+                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+                libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+            }
             let r = write_file(file, rx, &temp2, &target, trailer, fsync_often);
             if r.is_err() {
                 let _ = std::fs::remove_file(&temp2);
