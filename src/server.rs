@@ -819,13 +819,18 @@ impl Server {
         if c.blocked.is_some() {
             return;
         }
+        self.record_duration(c, cmd, argv, dur);
+    }
+
+    /// The slow log and the latency histogram of one command run.
+    fn record_duration(&mut self, c: &Client, cmd: &'static Command, argv: &[Bytes], dur_us: i64) {
         if self.cfg.slowlog_log_slower_than >= 0 && !cmd.has(flags::SKIP_SLOWLOG) {
             self.slowlog.push(
                 self.cfg.slowlog_log_slower_than,
                 self.cfg.slowlog_max_len,
                 &cmd.name,
                 argv,
-                dur,
+                dur_us,
                 &c.addr,
                 c.name.as_deref(),
             );
@@ -834,7 +839,7 @@ impl Server {
             self.cmd_stats[cmd.id]
                 .latency_hist
                 .get_or_insert_with(Default::default)
-                .record(dur.saturating_mul(1000));
+                .record(dur_us.saturating_mul(1000));
         }
     }
 
@@ -848,23 +853,7 @@ impl Server {
         if failed {
             self.cmd_stats[cmd.id].failed += 1;
         }
-        if self.cfg.latency_tracking {
-            self.cmd_stats[cmd.id]
-                .latency_hist
-                .get_or_insert_with(Default::default)
-                .record(reply_us.saturating_mul(1000));
-        }
-        if self.cfg.slowlog_log_slower_than >= 0 && !cmd.has(flags::SKIP_SLOWLOG) {
-            self.slowlog.push(
-                self.cfg.slowlog_log_slower_than,
-                self.cfg.slowlog_max_len,
-                &cmd.name,
-                argv,
-                reply_us,
-                &c.addr,
-                c.name.as_deref(),
-            );
-        }
+        self.record_duration(c, cmd, argv, reply_us);
         self.latency.add_if_needed(
             self.cfg.latency_monitor_threshold,
             "command-unblocking",

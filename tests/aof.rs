@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Conn, Server, dataset, pipeline, redis_bin, strs};
+use common::{Server, dataset, persistence_field, pipeline, redis_bin, strs};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -38,15 +38,6 @@ fn scratch(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn info_field(c: &mut Conn, name: &str) -> String {
-    let info = c.cmd(&["info", "persistence"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .unwrap_or("")
-        .trim()
-        .to_string()
 }
 
 /// A workload whose replay must give the same data: relative TTLs, float
@@ -112,7 +103,7 @@ fn replay_gives_the_same_dataset() {
             .starts_with("+Background append only file rewriting started")
     );
     let start = Instant::now();
-    while info_field(&mut c, "aof_rewrite_in_progress") != "0" {
+    while persistence_field(&mut c, "aof_rewrite_in_progress") != "0" {
         assert!(start.elapsed() < Duration::from_secs(20));
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -8,21 +8,12 @@
 
 mod common;
 
-use common::{Conn, Server, dataset, pipeline, redis_bin, strs};
+use common::{Conn, Server, dataset, persistence_field, pipeline, redis_bin, strs};
 use std::time::{Duration, Instant};
-
-fn info_field(c: &mut Conn, name: &str) -> String {
-    let info = c.cmd(&["info", "persistence"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .unwrap_or("")
-        .trim()
-        .to_string()
-}
 
 fn wait_bgsave(c: &mut Conn) {
     let start = Instant::now();
-    while info_field(c, "rdb_bgsave_in_progress") == "1" {
+    while persistence_field(c, "rdb_bgsave_in_progress") == "1" {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "BGSAVE never ended"
@@ -67,7 +58,7 @@ fn bgsave_is_point_in_time() {
     assert_eq!(before.len(), 30000 + 6 + 1500);
 
     assert!(c.cmd(&["bgsave"]).starts_with("+Background saving started"));
-    assert_eq!(info_field(&mut c, "rdb_bgsave_in_progress"), "1");
+    assert_eq!(persistence_field(&mut c, "rdb_bgsave_in_progress"), "1");
     let mut writes: Vec<Vec<String>> = Vec::new();
     for i in (0..30000).step_by(7) {
         writes.push(strs(&["set", &format!("k:{i}"), "overwritten"]));
@@ -102,14 +93,14 @@ fn bgsave_is_point_in_time() {
         assert!(!r.starts_with('-'), "write failed: {r}");
     }
     assert_eq!(
-        info_field(&mut c, "rdb_bgsave_in_progress"),
+        persistence_field(&mut c, "rdb_bgsave_in_progress"),
         "1",
         "the writes must race the snapshot"
     );
     wait_bgsave(&mut c);
-    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(persistence_field(&mut c, "rdb_last_bgsave_status"), "ok");
     assert!(
-        info_field(&mut c, "rdb_last_cow_size")
+        persistence_field(&mut c, "rdb_last_cow_size")
             .parse::<u64>()
             .unwrap()
             > 0
@@ -157,7 +148,7 @@ fn save_points_flushall_and_misconf() {
     let mut c = srv.conn();
     assert_eq!(c.cmd(&["set", "a", "1"]), "+OK\r\n");
     let start = Instant::now();
-    while info_field(&mut c, "rdb_saves") != "1" {
+    while persistence_field(&mut c, "rdb_saves") != "1" {
         assert!(
             start.elapsed() < Duration::from_secs(10),
             "no save point fired"
@@ -165,7 +156,10 @@ fn save_points_flushall_and_misconf() {
         std::thread::sleep(Duration::from_millis(50));
     }
     wait_bgsave(&mut c);
-    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+    assert_eq!(
+        persistence_field(&mut c, "rdb_changes_since_last_save"),
+        "0"
+    );
     assert!(srv.dir.join("dump.rdb").exists());
     assert_eq!(c.cmd(&["bgsave", "bogus"]), "-ERR syntax error\r\n");
 
@@ -175,12 +169,15 @@ fn save_points_flushall_and_misconf() {
     assert_eq!(c.cmd(&["flushall"]), "+OK\r\n");
     let after = std::fs::metadata(srv.dir.join("dump.rdb")).unwrap().len();
     assert!(after < before, "FLUSHALL did not save the empty dataset");
-    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+    assert_eq!(
+        persistence_field(&mut c, "rdb_changes_since_last_save"),
+        "0"
+    );
 
     // A failing background save stops writes (stop-writes-on-bgsave-error).
     std::fs::remove_dir_all(&srv.dir).unwrap();
     assert!(c.cmd(&["bgsave"]).starts_with('-'));
-    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "err");
+    assert_eq!(persistence_field(&mut c, "rdb_last_bgsave_status"), "err");
     let r = c.cmd(&["set", "x", "1"]);
     assert!(r.starts_with("-MISCONF "), "{r}");
     assert!(c.cmd(&["ping"]).starts_with("-MISCONF "));

@@ -330,3 +330,13 @@ pub fn dataset(c: &mut Conn) -> std::collections::BTreeMap<(usize, String), Stri
     c.cmd(&["select", "0"]);
     out
 }
+
+/// A field of `INFO persistence`.
+pub fn persistence_field(c: &mut Conn, name: &str) -> String {
+    let info = c.cmd(&["info", "persistence"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
