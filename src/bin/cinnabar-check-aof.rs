@@ -175,7 +175,7 @@ fn main() {
         let m = match Manifest::parse(&text) {
             Ok(m) => m,
             Err(e) => {
-                println!("Invalid AOF manifest file format: {e}");
+                println!("{}", e.msg);
                 std::process::exit(1);
             }
         };

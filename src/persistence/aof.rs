@@ -72,49 +72,87 @@ pub struct Manifest {
     pub incr: Vec<FileEntry>,
 }
 
+/// Why a manifest was refused: the message, and the line (number, text)
+/// when one is to blame — what Redis's FATAL AOF MANIFEST FILE ERROR shows.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ManifestError {
+    pub msg: &'static str,
+    pub line: Option<(usize, String)>,
+}
+
+/// Longest manifest line Redis reads.
+const MANIFEST_MAX_LINE: usize = 1024;
+
 impl Manifest {
-    /// Parse a manifest's text; errors name the problem as Redis does.
-    pub fn parse(text: &str) -> Result<Manifest, String> {
+    /// Parse a manifest's text with Redis's rules: `#` lines are comments,
+    /// every other line holds `file <name> seq <n> type <b|h|i>` (keys in
+    /// any order and case, extra pairs ignored), blank lines are errors.
+    pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        let bad = |msg, n: usize, l: &str| ManifestError {
+            msg,
+            line: Some((n, l.trim().to_string())),
+        };
+        if text.is_empty() {
+            return Err(ManifestError {
+                msg: "Found an empty AOF manifest",
+                line: None,
+            });
+        }
         let mut m = Manifest::default();
-        for line in text.lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
+        let mut rest = text;
+        let mut n = 0;
+        while !rest.is_empty() {
+            n += 1;
+            let (raw, complete) = match rest.find('\n') {
+                Some(i) => (&rest[..i], true),
+                None => (rest, false),
+            };
+            rest = if complete { &rest[raw.len() + 1..] } else { "" };
+            if raw.starts_with('#') {
                 continue;
             }
-            let words = crate::resp::splitargs::split_args(line.as_bytes())
-                .ok_or("Invalid AOF manifest file format")?;
-            if words.len() % 2 != 0 {
-                return Err("Invalid AOF manifest file format".into());
+            if !complete || raw.len() + 1 > MANIFEST_MAX_LINE {
+                return Err(bad("The AOF manifest file contains too long line", n, raw));
             }
-            let (mut name, mut seq, mut kind) = (None, None, None);
+            let line = raw.trim_matches([' ', '\t', '\r']);
+            let words = match crate::resp::splitargs::split_args(line.as_bytes()) {
+                Some(w) if !line.is_empty() && w.len() >= 6 && w.len() % 2 == 0 => w,
+                _ => return Err(bad("Invalid AOF manifest file format", n, raw)),
+            };
+            let (mut name, mut seq, mut kind) = (None, 0u64, None);
             for kv in words.chunks(2) {
                 let v = String::from_utf8_lossy(&kv[1]).into_owned();
-                match &kv[0][..] {
-                    b"file" => name = Some(v),
-                    b"seq" => seq = v.parse::<u64>().ok(),
-                    b"type" => kind = v.chars().next(),
-                    _ => {}
+                if kv[0].eq_ignore_ascii_case(b"file") {
+                    if v.contains('/') {
+                        return Err(bad("File can't be a path, just a filename", n, raw));
+                    }
+                    name = Some(v);
+                } else if kv[0].eq_ignore_ascii_case(b"seq") {
+                    seq = crate::util::num::parse_i64(v.as_bytes())
+                        .unwrap_or(0)
+                        .max(0) as u64;
+                } else if kv[0].eq_ignore_ascii_case(b"type") {
+                    kind = v.chars().next();
                 }
             }
-            let (Some(name), Some(seq), Some(kind)) = (name, seq, kind) else {
-                return Err("Invalid AOF manifest file format".into());
+            let (Some(name), Some(kind)) = (name, kind) else {
+                return Err(bad("Invalid AOF manifest file format", n, raw));
             };
+            if seq == 0 {
+                return Err(bad("Invalid AOF manifest file format", n, raw));
+            }
             let e = FileEntry { name, seq, kind };
             match kind {
-                'b' => {
-                    if m.base.is_some() {
-                        return Err("Found duplicate base file information".into());
-                    }
-                    m.base = Some(e);
+                'b' if m.base.is_some() => {
+                    return Err(bad("Found duplicate base file information", n, raw));
                 }
+                'b' => m.base = Some(e),
                 'h' => m.history.push(e),
-                'i' => {
-                    if m.incr.last().is_some_and(|l| l.seq >= e.seq) {
-                        return Err("Found a non-monotonic sequence number".into());
-                    }
-                    m.incr.push(e);
+                'i' if m.incr.last().is_some_and(|l| l.seq >= e.seq) => {
+                    return Err(bad("Found a non-monotonic sequence number", n, raw));
                 }
-                _ => return Err("Unknown AOF file type".into()),
+                'i' => m.incr.push(e),
+                _ => return Err(bad("Unknown AOF file type", n, raw)),
             }
         }
         Ok(m)
@@ -534,5 +572,19 @@ mod tests {
         assert!(Manifest::parse("file a seq 2 type i\nfile b seq 1 type i\n").is_err());
         assert!(Manifest::parse("file a seq 1 type x\n").is_err());
         assert!(Manifest::parse("file a seq\n").is_err());
+        assert!(
+            Manifest::parse("file a seq 1 type b\n\n").is_err(),
+            "blank line"
+        );
+        assert!(
+            Manifest::parse("file a seq 1 type b").is_err(),
+            "no newline"
+        );
+        assert!(Manifest::parse("file a seq 1\n").is_err(), "missing key");
+        assert!(Manifest::parse("file a seq 1 type b x\n").is_err(), "odd");
+        assert!(Manifest::parse("file d/a seq 1 type b\n").is_err(), "path");
+        assert!(Manifest::parse("").is_err(), "empty");
+        let m = Manifest::parse("# c\nFILE a SEQ 1 TYPE b extra 1\n").unwrap();
+        assert_eq!(m.base.unwrap().name, "a");
     }
 }

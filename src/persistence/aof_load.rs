@@ -33,8 +33,15 @@ pub fn load_at_start(srv: &mut Server) -> Result<(), String> {
     srv.aof.names = names.clone();
     let now = crate::util::time::now_ms();
     let manifest = match std::fs::read_to_string(names.manifest()) {
-        Ok(text) => Manifest::parse(&text)
-            .map_err(|e| format!("{e} in the AOF manifest {}", names.manifest().display()))?,
+        Ok(text) => Manifest::parse(&text).map_err(|e| {
+            // Redis's report, then the reason (the caller logs it).
+            log_warning!("\n*** FATAL AOF MANIFEST FILE ERROR ***\n");
+            if let Some((n, line)) = &e.line {
+                log_warning!("Reading the manifest file, at line {n}\n");
+                log_warning!(">>> '{line}'\n");
+            }
+            e.msg.to_string()
+        })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let old = Path::new(&names.filename);
             if old.is_file() {
@@ -44,6 +51,18 @@ pub fn load_at_start(srv: &mut Server) -> Result<(), String> {
             }
         }
         Err(e) => return Err(format!("Can't open the AOF manifest: {e}")),
+    };
+    // An upgrade interrupted after the manifest was written but before the
+    // old file was moved: the manifest names the old file as its only base
+    // and it is still in the working directory. Finish the move.
+    let interrupted = manifest.incr.is_empty()
+        && manifest.base.as_ref().is_some_and(|b| b.name == names.filename)
+        && !names.dir.join(&names.filename).exists()
+        && Path::new(&names.filename).is_file();
+    let manifest = if interrupted {
+        upgrade_old_aof(&names)?
+    } else {
+        manifest
     };
     srv.aof.manifest = manifest.clone();
     let total = load_files(srv, &names, &manifest)?;
@@ -91,12 +110,18 @@ fn load_files(srv: &mut Server, names: &Names, manifest: &Manifest) -> Result<u6
         })?;
         total += buf.len() as u64;
         let last = i + 1 == files.len();
-        if buf.starts_with(b"REDIS") {
-            load_rdb_base(srv, &buf, &f.name)?;
+        // An RDB base, or an old-style AOF with an RDB preamble whose
+        // commands follow it.
+        let start_at = if buf.starts_with(b"REDIS") {
+            load_rdb_base(srv, &buf, &f.name)?
         } else {
-            match replay(srv, &buf, &f.name)? {
+            0
+        };
+        if start_at < buf.len() {
+            match replay(srv, &buf[start_at..], &f.name)? {
                 Replay::Complete => {}
                 Replay::Truncated(at) => {
+                    let at = at + start_at as u64;
                     if !last {
                         return Err("Fatal error: the truncated file is not the last file".into());
                     }
@@ -187,14 +212,16 @@ fn create_fresh(srv: &mut Server, names: &Names, now: i64) -> Result<(), String>
     Ok(())
 }
 
-fn load_rdb_base(srv: &mut Server, buf: &[u8], name: &str) -> Result<(), String> {
+/// Load an RDB (a base, or an old AOF's preamble); returns the bytes it
+/// took.
+fn load_rdb_base(srv: &mut Server, buf: &[u8], name: &str) -> Result<usize, String> {
     let opts = super::rdb_load::LoadOpts::from_server(srv);
     let checksum = srv.cfg.get("rdbchecksum") != Some("no");
     let now = crate::util::time::now_ms();
-    let (dbs, _) = super::rdb_load::load_file(buf, srv.dbs.len(), &opts, now, checksum)
+    let (dbs, info) = super::rdb_load::load_file(buf, srv.dbs.len(), &opts, now, checksum)
         .map_err(|e| format!("Error reading the RDB base file {name}, AOF loading aborted: {e}"))?;
     srv.dbs = dbs;
-    Ok(())
+    Ok(info.consumed)
 }
 
 /// A command in an AOF that is not a RESP multibulk.

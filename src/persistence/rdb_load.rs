@@ -550,6 +550,8 @@ pub struct FileInfo {
     pub keys_loaded: u64,
     pub expired_skipped: u64,
     pub empty_skipped: u64,
+    /// Bytes of the input the RDB took (an old AOF may go on with commands).
+    pub consumed: usize,
 }
 
 /// Check the "REDISnnnn" magic; returns the version.
@@ -720,6 +722,7 @@ pub fn load_file(
             }
         }
     }
+    info.consumed = r.pos;
     Ok((dbs, info))
 }
 
