@@ -33,6 +33,10 @@ pub struct Propagation {
     prevented: bool,
     /// Nothing is propagated (loading the AOF).
     pub muted: bool,
+    /// Someone receives the stream (the AOF is on, or a replica is
+    /// attached); without one nothing is recorded, so a write costs no copy
+    /// of its arguments. Kept current by `Server::sync_propagation`.
+    pub listening: bool,
     unwrapped: bool,
 }
 
@@ -54,7 +58,7 @@ impl Propagation {
 
     /// An extra operation of this execution unit.
     pub fn also(&mut self, db: usize, argv: Vec<Bytes>) {
-        if !self.muted {
+        if self.listening && !self.muted {
             self.ops.push((db, argv));
         }
     }
@@ -65,7 +69,7 @@ impl Propagation {
         let (forced, prevented) = (self.forced, self.prevented);
         self.forced = false;
         self.prevented = false;
-        if self.muted || prevented || !(changed || forced) {
+        if !self.listening || self.muted || prevented || !(changed || forced) {
             return;
         }
         self.ops
@@ -162,7 +166,10 @@ mod tests {
 
     #[test]
     fn unit_of_several_ops_is_a_transaction() {
-        let mut p = Propagation::default();
+        let mut p = Propagation {
+            listening: true,
+            ..Default::default()
+        };
         p.also(0, v(&["DEL", "old"]));
         p.command_done(0, &v(&["SET", "k", "v"]), true);
         let ops = p.take_unit();
@@ -173,7 +180,10 @@ mod tests {
 
     #[test]
     fn unchanged_commands_are_dropped_unless_forced() {
-        let mut p = Propagation::default();
+        let mut p = Propagation {
+            listening: true,
+            ..Default::default()
+        };
         p.command_done(0, &v(&["DEL", "nokey"]), false);
         assert!(p.take_unit().is_empty());
         p.force();
@@ -185,6 +195,10 @@ mod tests {
         p.prevent();
         p.command_done(0, &v(&["SPOP", "s"]), true);
         assert!(p.take_unit().is_empty());
+        // Nobody listening: nothing is recorded (no copy per write).
+        p.listening = false;
+        p.command_done(0, &v(&["SET", "k", "v"]), true);
+        assert!(!p.has_pending());
     }
 
     #[test]

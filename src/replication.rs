@@ -91,6 +91,7 @@ pub fn attach(srv: &mut Server, c: &mut Client) -> bool {
         state,
         target: Target::default(),
     });
+    srv.sync_propagation();
     true
 }
 
@@ -175,6 +176,7 @@ pub fn snapshot_done(srv: &mut Server, ok: bool) {
 /// A client is being freed: forget it if it was a replica.
 pub fn remove_client(srv: &mut Server, c: &Client) {
     srv.replicas.list.retain(|r| r.id != c.id);
+    srv.sync_propagation();
 }
 
 /// Whether `c` is a replica (its own commands get no replies).

@@ -749,7 +749,7 @@ impl Server {
             self.call(c, cmd, &argv, start);
             crate::blocking::keep_argv(c, argv);
         }
-        if matches!(cmd.name.as_str(), "scan" | "randomkey") {
+        if self.prop.has_pending() && matches!(cmd.name.as_str(), "scan" | "randomkey") {
             self.prop.no_transaction();
         }
         self.flush_propagation();
@@ -1152,6 +1152,11 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// Record propagated operations only while something receives them.
+    pub fn sync_propagation(&mut self) {
+        self.prop.listening = self.aof.on || !self.replicas.is_empty();
     }
 
     /// Hand the operations of the execution unit that just ended to the

@@ -6,29 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Conn, Server, encode};
-
-fn send(c: &mut Conn, args: &[&str]) {
-    let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
-    c.send_raw(&encode(&a));
-}
-
-fn read(c: &mut Conn) -> String {
-    String::from_utf8_lossy(&c.read_reply()).into_owned()
-}
-
-/// Wait until INFO reports `n` blocked clients.
-fn wait_blocked(c: &mut Conn, n: usize) {
-    let want = format!("blocked_clients:{n}\r\n");
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(3) {
-        if c.cmd(&["INFO", "clients"]).contains(&want) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!("never reached {n} blocked clients");
-}
+use common::{Server, dirty, read, send, wait_blocked};
 
 #[test]
 fn push_pop_and_reads() {
@@ -222,14 +200,6 @@ fn timeouts_disconnect_and_unblock() {
 fn dirty_counts_like_redis() {
     let s = Server::start(&[]);
     let mut c = s.conn();
-    let dirty = |c: &mut Conn| -> u64 {
-        let info = c.cmd(&["INFO", "persistence"]);
-        let line = info
-            .lines()
-            .find(|l| l.starts_with("rdb_changes_since_last_save:"))
-            .unwrap();
-        line.split(':').nth(1).unwrap().trim().parse().unwrap()
-    };
     let d0 = dirty(&mut c);
     c.cmd(&["RPUSH", "l", "1", "2", "3", "4", "5", "6"]);
     assert_eq!(dirty(&mut c) - d0, 6);

@@ -60,15 +60,6 @@ fn store_events() {
     scenario(&steps);
 }
 
-fn dirty(c: &mut common::Conn) -> i64 {
-    let info = c.cmd(&["INFO", "persistence"]);
-    let line = info
-        .lines()
-        .find(|l| l.starts_with("rdb_changes_since_last_save:"))
-        .unwrap();
-    line.split(':').nth(1).unwrap().trim().parse().unwrap()
-}
-
 fn dirty_deltas(bin: &str) -> Vec<i64> {
     let s = Server::start_bin(bin, &[]);
     let mut c = s.conn();
@@ -82,17 +73,7 @@ fn dirty_deltas(bin: &str) -> Vec<i64> {
         &["SORT", "l"],
         &["SORT_RO", "l"],
     ];
-    let mut before = dirty(&mut c);
-    steps
-        .iter()
-        .map(|args| {
-            c.cmd(args);
-            let after = dirty(&mut c);
-            let d = after - before;
-            before = after;
-            d
-        })
-        .collect()
+    common::dirty_deltas(&mut c, steps)
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{Conn, Server};
+use common::{Server, dirty};
 
 fn bulk(s: &str) -> String {
     format!("${}\r\n{}\r\n", s.len(), s)
@@ -41,15 +41,6 @@ fn bulks(raw: &str) -> Vec<String> {
         }
     }
     out
-}
-
-fn dirty(c: &mut Conn) -> i64 {
-    let info = c.cmd(&["INFO", "persistence"]);
-    let line = info
-        .lines()
-        .find(|l| l.starts_with("rdb_changes_since_last_save:"))
-        .unwrap();
-    line.split(':').nth(1).unwrap().trim().parse().unwrap()
 }
 
 #[test]
@@ -428,17 +419,8 @@ const DIRTY_STEPS: &[(&[&str], i64)] = &[
 fn dirty_deltas(bin: &str) -> Vec<i64> {
     let s = Server::start_bin(bin, &[]);
     let mut c = s.conn();
-    let mut before = dirty(&mut c);
-    DIRTY_STEPS
-        .iter()
-        .map(|(args, _)| {
-            c.cmd(args);
-            let after = dirty(&mut c);
-            let d = after - before;
-            before = after;
-            d
-        })
-        .collect()
+    let steps: Vec<&[&str]> = DIRTY_STEPS.iter().map(|(args, _)| *args).collect();
+    common::dirty_deltas(&mut c, &steps)
 }
 
 #[test]

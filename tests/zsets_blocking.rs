@@ -9,9 +9,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::{Conn, Server, encode, scenario};
+use common::{Server, dirty, read, scenario, send, wait_blocked};
 
 /// Let a command sent with `SEND` reach the server and block.
 const PAUSE: (usize, &str, &str) = (0, "SLEEP 50", "");
@@ -146,37 +144,6 @@ fn served_pop_keyspace_events() {
     steps.extend(vec![(1, "READ", ""); 2]);
     steps.push((0, "ZCARD ev2", ":1\r\n"));
     scenario(&steps);
-}
-
-fn send(c: &mut Conn, args: &[&str]) {
-    let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
-    c.send_raw(&encode(&a));
-}
-
-fn read(c: &mut Conn) -> String {
-    String::from_utf8_lossy(&c.read_reply()).into_owned()
-}
-
-/// Wait until INFO reports `n` blocked clients.
-fn wait_blocked(c: &mut Conn, n: usize) {
-    let want = format!("blocked_clients:{n}\r\n");
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(3) {
-        if c.cmd(&["INFO", "clients"]).contains(&want) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!("never reached {n} blocked clients");
-}
-
-fn dirty(c: &mut Conn) -> i64 {
-    let info = c.cmd(&["INFO", "persistence"]);
-    let line = info
-        .lines()
-        .find(|l| l.starts_with("rdb_changes_since_last_save:"))
-        .unwrap();
-    line.split(':').nth(1).unwrap().trim().parse().unwrap()
 }
 
 #[test]

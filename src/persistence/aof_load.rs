@@ -56,7 +56,10 @@ pub fn load_at_start(srv: &mut Server) -> Result<(), String> {
     // old file was moved: the manifest names the old file as its only base
     // and it is still in the working directory. Finish the move.
     let interrupted = manifest.incr.is_empty()
-        && manifest.base.as_ref().is_some_and(|b| b.name == names.filename)
+        && manifest
+            .base
+            .as_ref()
+            .is_some_and(|b| b.name == names.filename)
         && !names.dir.join(&names.filename).exists()
         && Path::new(&names.filename).is_file();
     let manifest = if interrupted {
@@ -69,6 +72,7 @@ pub fn load_at_start(srv: &mut Server) -> Result<(), String> {
     srv.aof.current_size = total;
     srv.aof.base_size = total;
     srv.aof.on = true;
+    srv.sync_propagation();
     srv.aof
         .open_at_start(now)
         .map_err(|e| format!("Can't open the append-only file: {e}"))?;
@@ -203,6 +207,7 @@ fn create_fresh(srv: &mut Server, names: &Names, now: i64) -> Result<(), String>
     log_notice!("Creating AOF base file {} on server start", base.name);
     srv.aof.manifest.base = Some(base);
     srv.aof.on = true;
+    srv.sync_propagation();
     srv.aof
         .start_new_incr(now)
         .map_err(|e| format!("Can't create AOF incr file: {e}"))?;

@@ -270,6 +270,7 @@ pub fn apply_appendonly(srv: &mut Server) {
             srv.aof.on = false;
         }
     }
+    srv.sync_propagation();
 }
 
 pub fn cron(srv: &mut Server) {

@@ -340,3 +340,49 @@ pub fn persistence_field(c: &mut Conn, name: &str) -> String {
         .trim()
         .to_string()
 }
+
+/// Send a command without waiting for its reply (a client about to block).
+pub fn send(c: &mut Conn, args: &[&str]) {
+    let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+    c.send_raw(&encode(&a));
+}
+
+/// The next reply, as text.
+pub fn read(c: &mut Conn) -> String {
+    String::from_utf8_lossy(&c.read_reply()).into_owned()
+}
+
+/// Wait until INFO reports `n` blocked clients.
+pub fn wait_blocked(c: &mut Conn, n: usize) {
+    let want = format!("blocked_clients:{n}\r\n");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(3) {
+        if c.cmd(&["INFO", "clients"]).contains(&want) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("never reached {n} blocked clients");
+}
+
+/// The dirty counter (INFO `rdb_changes_since_last_save`).
+pub fn dirty(c: &mut Conn) -> i64 {
+    persistence_field(c, "rdb_changes_since_last_save")
+        .parse()
+        .expect("rdb_changes_since_last_save")
+}
+
+/// How much each command of `steps` moves the dirty counter.
+pub fn dirty_deltas(c: &mut Conn, steps: &[&[&str]]) -> Vec<i64> {
+    let mut before = dirty(c);
+    steps
+        .iter()
+        .map(|args| {
+            c.cmd(args);
+            let after = dirty(c);
+            let d = after - before;
+            before = after;
+            d
+        })
+        .collect()
+}
