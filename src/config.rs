@@ -203,7 +203,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d("notify-keyspace-events", Kind::Str, "", YES, YES),
     d("lua-time-limit", LL, "5000", YES, NO),
     d("busy-reply-threshold", LL, "5000", YES, NO),
-    d("maxmemory", Kind::Mem(0, i64::MAX), "0", YES, NO),
+    d("maxmemory", Kind::Mem(0, i64::MAX), "0", YES, YES),
     d(
         "maxmemory-policy",
         Kind::Enum(&[
@@ -218,25 +218,25 @@ pub static DIRECTIVES: &[Directive] = &[
         ]),
         "noeviction",
         YES,
-        NO,
+        YES,
     ),
     d(
         "maxmemory-samples",
         Kind::Int(1, i32::MAX as i64),
         "5",
         YES,
-        NO,
+        YES,
     ),
     d(
         "maxmemory-eviction-tenacity",
         Kind::Int(0, 100),
         "10",
         YES,
-        NO,
+        YES,
     ),
     d("lfu-log-factor", U32, "10", YES, NO),
     d("lfu-decay-time", U32, "1", YES, NO),
-    d("lazyfree-lazy-eviction", Kind::Bool, "no", YES, NO),
+    d("lazyfree-lazy-eviction", Kind::Bool, "no", YES, YES),
     d("lazyfree-lazy-expire", Kind::Bool, "no", YES, NO),
     d("lazyfree-lazy-server-del", Kind::Bool, "no", YES, NO),
     d("lazyfree-lazy-user-del", Kind::Bool, "no", YES, NO),
@@ -797,8 +797,9 @@ pub struct Config {
     /// `rename-command old new` lines, in order (`new` empty = removed).
     pub renames: Vec<(String, String)>,
     pub maxmemory: u64,
-    /// `maxmemory-policy noeviction`.
-    pub maxmemory_noeviction: bool,
+    pub maxmemory_policy: crate::evict::Policy,
+    pub maxmemory_samples: usize,
+    pub maxmemory_eviction_tenacity: i64,
     pub latency_monitor_threshold: i64,
     pub latency_tracking: bool,
     pub latency_percentiles: Vec<f64>,
@@ -845,7 +846,9 @@ impl Default for Config {
             protected_mode: true,
             renames: Vec::new(),
             maxmemory: 0,
-            maxmemory_noeviction: true,
+            maxmemory_policy: crate::evict::Policy::NoEviction,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
             latency_monitor_threshold: 0,
             latency_tracking: true,
             latency_percentiles: vec![],
@@ -1120,7 +1123,11 @@ impl Config {
         self.slowlog_max_len = self.int("slowlog-max-len") as usize;
         self.protected_mode = self.yes("protected-mode");
         self.maxmemory = self.int("maxmemory").max(0) as u64;
-        self.maxmemory_noeviction = self.get("maxmemory-policy") == Some("noeviction");
+        crate::dict::set_expand_limit(self.maxmemory as usize);
+        self.maxmemory_policy =
+            crate::evict::Policy::parse(self.get("maxmemory-policy").unwrap_or(""));
+        self.maxmemory_samples = self.int("maxmemory-samples").max(1) as usize;
+        self.maxmemory_eviction_tenacity = self.int("maxmemory-eviction-tenacity");
         self.latency_monitor_threshold = self.int("latency-monitor-threshold");
         self.latency_tracking = self.yes("latency-tracking");
         self.latency_percentiles = self

@@ -21,6 +21,7 @@ use std::iter::FusedIterator;
 use std::mem;
 use std::slice;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, RngExt};
@@ -33,6 +34,26 @@ const MIN_FILL_PERCENT: usize = 10;
 const EMPTY_VISITS_PER_STEP: usize = 10;
 /// Buckets moved between two clock reads in `rehash_for`.
 const REHASH_BATCH: usize = 100;
+
+/// `maxmemory` as the dicts see it (0: no limit). A table at load factor 1 does not grow when
+/// the new bucket array would push memory past it, until it is crowded (load factor 1.618,
+/// Redis's dictExpandAllowed): allocating the whole array at once would otherwise make the
+/// server evict keys only to make room for the table that holds them.
+static EXPAND_LIMIT: AtomicUsize = AtomicUsize::new(0);
+
+pub fn set_expand_limit(bytes: usize) {
+    EXPAND_LIMIT.store(bytes, Ordering::Relaxed);
+}
+
+/// Whether a table of `size` buckets holding `used` entries may grow to `new_size` buckets.
+fn expand_allowed(size: usize, used: usize, new_size: usize) -> bool {
+    let limit = EXPAND_LIMIT.load(Ordering::Relaxed);
+    if limit == 0 || used * 1000 > size * 1618 {
+        return true;
+    }
+    let more = new_size * mem::size_of::<usize>();
+    crate::alloc::used_memory() + more <= limit
+}
 
 /// SipHash-1-3 with keys drawn once per process: every dict shares them, so hashes are stable
 /// across dicts and between calls, but unpredictable to clients.
@@ -686,7 +707,7 @@ impl<K: Hash + Eq, V> Dict<K, V> {
             let (size, used) = (self.ht[0].size(), self.ht[0].used);
             if size == 0 {
                 self.expand(INITIAL_SIZE);
-            } else if used >= size {
+            } else if used >= size && expand_allowed(size, used, size * 2) {
                 self.expand(used + 1);
             }
         }

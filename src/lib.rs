@@ -17,6 +17,7 @@ pub mod db;
 pub mod dict;
 pub mod digest;
 pub mod encoding;
+pub mod evict;
 pub mod latency;
 pub mod log;
 pub mod monitor;

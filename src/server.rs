@@ -175,6 +175,7 @@ pub struct Server {
     pub replicas: crate::replication::Replicas,
     /// The append-only file (`persistence/aof.rs`).
     pub aof: crate::persistence::aof::Aof,
+    pub evict: crate::evict::Evictor,
     /// Background saves (`persistence/background.rs`).
     pub rdb: crate::persistence::background::RdbState,
     /// SHUTDOWN already did the final save (or was told not to).
@@ -253,6 +254,7 @@ impl Server {
             rdb: Default::default(),
             prop: Default::default(),
             aof: Default::default(),
+            evict: Default::default(),
             replicas: Default::default(),
             final_save_done: false,
             slowlog: Default::default(),
@@ -297,6 +299,7 @@ impl Server {
             let now = mono_us();
             let mut timeout = if !self.pending_reads.is_empty()
                 || self.expire_timed_out
+                || self.evict.running
                 || crate::persistence::background::busy(self)
             {
                 Duration::ZERO
@@ -659,10 +662,11 @@ impl Server {
             self.reject(c, Some(cmd.id), "Command not allowed inside a transaction");
             return;
         }
-        // maxmemory with the noeviction policy (eviction itself is not
-        // implemented): refuse commands that may grow memory, and anything
-        // queued in MULTI but its controls, as Redis's processCommand.
-        if self.cfg.maxmemory > 0 && self.cfg.maxmemory_noeviction {
+        // Over maxmemory: evict first (Redis's processCommand); if that
+        // cannot bring memory under the limit, refuse what may grow it, and
+        // anything queued in MULTI but the transaction's controls.
+        if self.cfg.maxmemory > 0 {
+            let oom = crate::evict::perform(self) == crate::evict::Outcome::Fail;
             let denyoom = cmd.has(flags::DENYOOM)
                 || (cmd.name == "exec"
                     && c.multi
@@ -670,7 +674,7 @@ impl Server {
                         .is_some_and(|m| m.cmds.iter().any(|(k, _)| k.has(flags::DENYOOM))))
                 || (c.multi.is_some()
                     && !matches!(cmd.name.as_str(), "exec" | "discard" | "quit" | "reset"));
-            if denyoom && crate::alloc::used_memory() as u64 > self.cfg.maxmemory {
+            if oom && denyoom {
                 self.reject_code(
                     c,
                     Some(cmd.id),
@@ -937,6 +941,9 @@ impl Server {
         }
         if self.expire_timed_out && self.active_expire_enabled {
             self.active_expire_cycle(1000);
+        }
+        if self.evict.running {
+            crate::evict::perform(self);
         }
         crate::persistence::background::step(self);
         // The AOF before any reply: `appendfsync always` acknowledges only

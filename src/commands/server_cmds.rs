@@ -221,6 +221,9 @@ fn ratio(a: f64, b: f64) -> f64 {
 
 /// The text of INFO for the given sections.
 fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
+    // Memory in use as the command began, before the text below is
+    // allocated (what maxmemory is checked against).
+    let used_at_start = crate::alloc::used_memory();
     let mut out = String::with_capacity(4096);
     let mut sections = 0;
     let mut header = |out: &mut String, title: &str| {
@@ -308,7 +311,7 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
     }
 
     if sel.want("memory") {
-        let used = crate::alloc::used_memory();
+        let used = used_at_start;
         srv.stats.peak_memory = srv.stats.peak_memory.max(used);
         let peak = srv.stats.peak_memory;
         let rss = crate::alloc::rss_bytes();
@@ -515,14 +518,11 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
             "{}",
             st.expire_cycle_cpu_ms
         );
-        for f in [
-            "evicted_keys",
-            "evicted_clients",
-            "total_eviction_exceeded_time",
-            "current_eviction_exceeded_time",
-        ] {
-            field!(out, f, "0");
-        }
+        let (current, total) = srv.evict.exceeded_times();
+        field!(out, "evicted_keys", "{}", srv.evict.evicted_keys);
+        field!(out, "evicted_clients", "0");
+        field!(out, "total_eviction_exceeded_time", "{total}");
+        field!(out, "current_eviction_exceeded_time", "{current}");
         field!(out, "keyspace_hits", "{hits}");
         field!(out, "keyspace_misses", "{misses}");
         field!(out, "pubsub_channels", "{}", srv.pubsub.channels.len());
@@ -885,6 +885,19 @@ fn apply(srv: &mut Server, name: &str) {
             srv.aof.refresh_config(&srv.cfg)
         }
         "appendonly" => crate::persistence::background::apply_appendonly(srv),
+        "maxmemory" if srv.cfg.maxmemory > 0 => {
+            let used = crate::evict::counted_memory(srv);
+            if used > srv.cfg.maxmemory as usize {
+                log_warning!(
+                    "WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller than the current memory usage ({}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.",
+                    srv.cfg.maxmemory,
+                    used
+                );
+            }
+            // Evict from the event loop, after the running command (and
+            // its transaction) is propagated.
+            srv.evict.running = true;
+        }
         _ => {}
     }
 }
@@ -915,6 +928,7 @@ pub fn reset_stats(srv: &mut Server) {
     st.inst_ops = Default::default();
     st.inst_net_in = Default::default();
     st.inst_net_out = Default::default();
+    srv.evict.reset_stats();
     for db in srv.dbs.iter_mut() {
         db.stat_expired = 0;
         db.stat_hits = 0;

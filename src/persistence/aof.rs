@@ -493,6 +493,11 @@ impl Aof {
     }
 
     /// INFO persistence's AOF fields, in Redis's order.
+    /// Bytes waiting in the AOF buffer (not counted against maxmemory).
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     pub fn info_fields(&self, out: &mut String, now_ms: i64) {
         use std::fmt::Write;
         let current = self

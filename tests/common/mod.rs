@@ -333,7 +333,12 @@ pub fn dataset(c: &mut Conn) -> std::collections::BTreeMap<(usize, String), Stri
 
 /// A field of `INFO persistence`.
 pub fn persistence_field(c: &mut Conn, name: &str) -> String {
-    let info = c.cmd(&["info", "persistence"]);
+    info_field(c, "persistence", name)
+}
+
+/// A field of INFO's `section`.
+pub fn info_field(c: &mut Conn, section: &str, name: &str) -> String {
+    let info = c.cmd(&["info", section]);
     info.lines()
         .find_map(|l| l.strip_prefix(&format!("{name}:")))
         .unwrap_or("")
