@@ -37,9 +37,35 @@ const MAX_READS_PER_EVENT: usize = 8;
 static SHUTDOWN_SIGNAL: AtomicBool = AtomicBool::new(false);
 static SIGNAL_NUM: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
+/// The temp file of the final save while it runs (a NUL-terminated path,
+/// relative to `dir`): a second SIGINT then exits at once and removes it,
+/// as Redis does ("You insist... exiting now").
+static FINAL_SAVE_TEMP: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
+static FINAL_SAVE_RUNNING: AtomicBool = AtomicBool::new(false);
+
 extern "C" fn on_signal(sig: libc::c_int) {
+    if sig == libc::SIGINT
+        && FINAL_SAVE_RUNNING.load(Ordering::SeqCst)
+        && let Some(temp) = FINAL_SAVE_TEMP.get()
+    {
+        // SAFETY: unlink and _exit are async-signal-safe; the path is a
+        // valid C string that lives for the whole process.
+        unsafe {
+            libc::unlink(temp.as_ptr());
+            libc::_exit(1);
+        }
+    }
     SIGNAL_NUM.store(sig, Ordering::SeqCst);
     SHUTDOWN_SIGNAL.store(true, Ordering::SeqCst);
+}
+
+/// Mark the start and end of the final save, whose temp file is `temp`.
+pub fn final_save_running(temp: &std::path::Path, on: bool) {
+    if on {
+        let _ = FINAL_SAVE_TEMP
+            .set(std::ffi::CString::new(temp.as_os_str().as_encoded_bytes()).unwrap_or_default());
+    }
+    FINAL_SAVE_RUNNING.store(on, Ordering::SeqCst);
 }
 
 #[derive(Default, Clone, Debug)]
@@ -290,7 +316,9 @@ impl Server {
         let mut next_cron = mono_us();
         loop {
             self.before_sleep();
-            if self.shutdown_asap {
+            // A signal's shutdown waits while DEBUG PAUSE-CRON holds the
+            // cron (where Redis handles it), so SHUTDOWN ABORT can cancel it.
+            if self.shutdown_asap && (self.final_save_done || !self.cron_paused) {
                 if self.prepare_shutdown() {
                     return self.exit_code;
                 }

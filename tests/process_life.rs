@@ -1,4 +1,4 @@
-//! Process life: crash reports on panic and systemd supervision.
+//! Process life: crash reports on panic, systemd supervision, signals.
 
 mod common;
 
@@ -85,4 +85,49 @@ fn supervised_systemd_notifies_ready() {
     assert_eq!(&buf[..n], b"STOPPING=1\n");
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn signal(s: &Server, sig: i32) {
+    // SAFETY: sending a signal to the server we started.
+    unsafe { libc::kill(s.child.id() as i32, sig) };
+}
+
+#[test]
+fn shutdown_abort_cancels_a_signalled_shutdown() {
+    let s = Server::start(&["--enable-debug-command", "yes"]);
+    let mut c = s.conn();
+    assert_eq!(
+        c.cmd(&["shutdown", "abort"]),
+        "-ERR No shutdown in progress.\r\n"
+    );
+    // With the cron paused the signal's shutdown waits, as in Redis.
+    assert_eq!(c.cmd(&["debug", "pause-cron", "1"]), "+OK\r\n");
+    signal(&s, libc::SIGTERM);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(c.cmd(&["shutdown", "abort"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["debug", "pause-cron", "0"]), "+OK\r\n");
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    assert_eq!(c.cmd(&["ping"]), "+PONG\r\n");
+}
+
+#[test]
+fn second_sigint_during_the_final_save_exits_and_removes_the_temp_file() {
+    let mut s = Server::start(&["--save", "3600 1"]);
+    let mut c = s.conn();
+    for i in 0..20 {
+        c.cmd(&["set", &i.to_string(), "v"]);
+    }
+    c.cmd(&["config", "set", "rdb-key-save-delay", "100000"]);
+    let temp = s.dir.join(format!("temp-{}.rdb", s.child.id()));
+    signal(&s, libc::SIGINT);
+    let t0 = std::time::Instant::now();
+    while !temp.exists() {
+        assert!(t0.elapsed().as_secs() < 5, "the final save did not start");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    signal(&s, libc::SIGINT);
+    let status = s.child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(!temp.exists(), "temp file left behind");
+    assert!(!s.dir.join("dump.rdb").exists());
 }

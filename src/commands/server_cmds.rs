@@ -1468,8 +1468,15 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         return;
     }
     if abort {
-        // Shutdown never waits (no replicas to catch up), so none is pending.
-        c.reply.err("No shutdown in progress.");
+        // Only a shutdown asked by a signal can be pending (the command's
+        // own never waits for replicas).
+        if srv.shutdown_asap && !srv.final_save_done {
+            srv.shutdown_asap = false;
+            log_warning!("Shutdown manually aborted.");
+            c.reply.ok();
+        } else {
+            c.reply.err("No shutdown in progress.");
+        }
         return;
     }
     if !crate::persistence::background::final_save(srv, save, nosave, force) {

@@ -396,7 +396,11 @@ pub fn final_save(srv: &mut Server, save: bool, nosave: bool, force: bool) -> bo
         return true;
     }
     log_notice!("Saving the final RDB snapshot before exiting.");
-    if super::rdb_save(srv) {
+    let temp = super::rdb::sync_temp_path(&super::rdb_path(srv));
+    crate::server::final_save_running(&temp, true);
+    let saved = super::rdb_save(srv);
+    crate::server::final_save_running(&temp, false);
+    if saved {
         return true;
     }
     if force {

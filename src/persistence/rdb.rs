@@ -350,16 +350,22 @@ const FLUSH_AT: usize = 1 << 20;
 /// Save the whole dataset to `path` (SAVE, DEBUG RELOAD, SHUTDOWN): a temp
 /// file in the same directory, fsynced, then renamed over `path`.
 pub fn save_sync(server: &mut crate::server::Server, path: &Path) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
+    let tmp = sync_temp_path(path);
     let result = write_file(server, &tmp).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// The temp file a synchronous save of `path` writes (Redis's
+/// `temp-<pid>.rdb`, beside the target).
+pub fn sync_temp_path(path: &Path) -> std::path::PathBuf {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    dir.join(format!("temp-{}.rdb", std::process::id()))
 }
 
 fn write_file(server: &mut crate::server::Server, tmp: &Path) -> std::io::Result<()> {
@@ -369,6 +375,11 @@ fn write_file(server: &mut crate::server::Server, tmp: &Path) -> std::io::Result
         now_ms: crate::util::time::now_ms(),
     };
     let checksum = server.cfg.get("rdbchecksum") != Some("no");
+    let key_delay_us: u64 = server
+        .cfg
+        .get("rdb-key-save-delay")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let mut crc = 0u64;
     let flush = |f: &mut std::fs::File, buf: &mut Vec<u8>, crc: &mut u64| {
         if checksum {
@@ -397,6 +408,12 @@ fn write_file(server: &mut crate::server::Server, tmp: &Path) -> std::io::Result
                 db.expires.get(k.as_bytes()).copied()
             };
             write_entry(&mut buf, k.as_bytes(), o, exp, &opts);
+            if key_delay_us > 0 {
+                // `rdb-key-save-delay` (tests): a foreground save is slowed
+                // down as Redis's is; the file is written as it goes.
+                flush(&mut f, &mut buf, &mut crc)?;
+                std::thread::sleep(std::time::Duration::from_micros(key_delay_us));
+            }
             if buf.len() >= FLUSH_AT {
                 flush(&mut f, &mut buf, &mut crc)?;
             }
