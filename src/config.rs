@@ -259,7 +259,7 @@ pub static DIRECTIVES: &[Directive] = &[
         YES,
         YES,
     ),
-    d("maxmemory-clients", Kind::Str, "0", YES, NO),
+    d("maxmemory-clients", Kind::Str, "0", YES, YES),
     d(
         "tracking-table-max-keys",
         Kind::Int(0, i64::MAX),

@@ -90,6 +90,7 @@ pub struct Stats {
     pub expired_stale_perc: f64,
     pub expire_cycle_cpu_ms: u64,
     pub active_expire_time_limit_hit: u64,
+    pub evicted_clients: u64,
     /// Socket reads and writes (INFO total_reads/writes_processed).
     pub reads_processed: u64,
     pub writes_processed: u64,
@@ -1023,6 +1024,9 @@ impl Server {
                 self.free_client(c);
             }
         }
+        // After output went out and clients over their output limits were
+        // closed: those take precedence over eviction.
+        crate::net::client_eviction::evict_clients(self);
     }
 
     fn cron(&mut self) {

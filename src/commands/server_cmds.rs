@@ -520,7 +520,7 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         );
         let (current, total) = srv.evict.exceeded_times();
         field!(out, "evicted_keys", "{}", srv.evict.evicted_keys);
-        field!(out, "evicted_clients", "0");
+        field!(out, "evicted_clients", "{}", st.evicted_clients);
         field!(out, "total_eviction_exceeded_time", "{total}");
         field!(out, "current_eviction_exceeded_time", "{current}");
         field!(out, "keyspace_hits", "{hits}");
@@ -709,6 +709,10 @@ fn safe_info_string(s: &str) -> String {
 /// INFO [section ...]
 fn info(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let sel = Sections::parse(&argv[1..]);
+    // Room for the reply first, so used_memory (sampled before the text
+    // is built) already includes the buffer that carries it and the next
+    // command does not find memory grown by it.
+    c.reply.buf.reserve(8 * 1024);
     let text = info_string(srv, c, &sel);
     c.reply.verbatim(text.as_bytes(), "txt");
 }
@@ -885,7 +889,9 @@ fn apply(srv: &mut Server, name: &str) {
             srv.aof.refresh_config(&srv.cfg)
         }
         "appendonly" => crate::persistence::background::apply_appendonly(srv),
+        "maxmemory-clients" => crate::net::client_eviction::evict_clients(srv),
         "maxmemory" if srv.cfg.maxmemory > 0 => {
+            crate::net::client_eviction::evict_clients(srv);
             let used = crate::evict::counted_memory(srv);
             if used > srv.cfg.maxmemory as usize {
                 log_warning!(
@@ -925,6 +931,7 @@ pub fn reset_stats(srv: &mut Server) {
     st.expired_stale_perc = 0.0;
     st.expire_cycle_cpu_ms = 0;
     st.active_expire_time_limit_hit = 0;
+    st.evicted_clients = 0;
     st.inst_ops = Default::default();
     st.inst_net_in = Default::default();
     st.inst_net_out = Default::default();
@@ -1086,6 +1093,10 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             if secs > 0.0 && secs.is_finite() {
                 std::thread::sleep(std::time::Duration::from_micros((secs * 1e6) as u64));
             }
+            c.reply.ok();
+        }
+        ("replybuffer", 4) if is(&argv[2], "resizing") => {
+            crate::net::client_eviction::set_reply_resizing(atoi(&argv[3]) != 0);
             c.reply.ok();
         }
         ("pause-cron", 3) => {

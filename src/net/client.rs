@@ -252,7 +252,7 @@ impl Client {
             }
         }
         self.reply.clear();
-        if self.reply.buf.capacity() > 64 * 1024 {
+        if self.reply.buf.capacity() > 64 * 1024 && crate::net::client_eviction::reply_resizing() {
             self.reply.buf.shrink_to(16 * 1024);
         }
         Ok(true)
@@ -265,6 +265,33 @@ impl Client {
 
     pub fn has_pending_reply(&self) -> bool {
         self.reply.pending() > 0
+    }
+
+    /// Memory this connection holds (CLIENT LIST's `tot-mem`, what client
+    /// eviction weighs): its buffers, queued transaction, watched keys,
+    /// subscriptions and tracking prefixes, each entry with the overhead of
+    /// the structure that holds it.
+    pub fn memory_usage(&self) -> usize {
+        const ENTRY: usize = 48;
+        let rbs = self.reply.buf.capacity().max(crate::net::obuf::REPLY_CHUNK);
+        let multi_mem = self.multi.as_ref().map_or(0, |m| m.mem);
+        let subs: usize = self
+            .sub_channels
+            .iter()
+            .chain(self.sub_patterns.iter())
+            .chain(self.sub_shard.iter())
+            .chain(self.tracking.prefixes.iter())
+            .map(|b| b.len() + ENTRY)
+            .sum();
+        let watched: usize = self.watched.iter().map(|(_, k)| k.len() + ENTRY).sum();
+        self.obuf_usage()
+            + rbs
+            + self.query.capacity()
+            + self.argv_len_sum
+            + multi_mem
+            + subs
+            + watched
+            + std::mem::size_of::<Client>()
     }
 
     /// CLIENT LIST / CLIENT INFO line, fields as in Redis 7.0. `cmd_name` is
@@ -327,12 +354,7 @@ impl Client {
             Some(m) => (m.cmds.len() as i64, m.mem),
             None => (-1, 0),
         };
-        let tot_mem = omem
-            + rbs
-            + self.query.capacity()
-            + self.argv_len_sum
-            + multi_mem
-            + std::mem::size_of::<Client>();
+        let tot_mem = self.memory_usage();
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir={} resp={}",
             self.id,

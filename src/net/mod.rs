@@ -1,6 +1,7 @@
 //! Networking: client connections and listening sockets.
 
 pub mod client;
+pub mod client_eviction;
 pub mod listener;
 pub mod obuf;
 pub mod protected;
