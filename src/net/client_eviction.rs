@@ -60,7 +60,7 @@ pub fn evict_clients(srv: &mut Server) {
     if total <= limit {
         return;
     }
-    sizes.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    sizes.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
     for (mem, key) in sizes {
         if total <= limit {
             break;
