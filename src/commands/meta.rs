@@ -123,8 +123,6 @@ pub fn parse(data: &[u8], pos: &mut usize) -> Tree {
 pub struct Meta {
     /// fullname ("get", "client|list") → COMMAND INFO entry.
     pub info: HashMap<String, Tree>,
-    /// fullname → COMMAND DOCS entry (the value of the docs map).
-    pub docs: HashMap<String, Tree>,
 }
 
 fn collect_info(t: &Tree, out: &mut HashMap<String, Tree>) {
@@ -155,6 +153,16 @@ pub fn meta() -> &'static Meta {
         for t in parse(INFO, &mut pos).items() {
             collect_info(t, &mut info);
         }
+        Meta { info }
+    })
+}
+
+/// fullname → COMMAND DOCS entry (the value of the docs map). Parsed on
+/// first use: the docs are most of the metadata and only COMMAND DOCS and
+/// the group filters need them.
+pub fn docs() -> &'static HashMap<String, Tree> {
+    static D: OnceLock<HashMap<String, Tree>> = OnceLock::new();
+    D.get_or_init(|| {
         let mut docs = HashMap::new();
         let mut pos = 0;
         if let Tree::Map(m) = parse(DOCS, &mut pos) {
@@ -162,7 +170,7 @@ pub fn meta() -> &'static Meta {
                 collect_docs(k.as_str(), v, &mut docs);
             }
         }
-        Meta { info, docs }
+        docs
     })
 }
 
@@ -176,7 +184,7 @@ mod tests {
         let get = &m.info["get"];
         assert_eq!(get.items()[1].as_int(), 2);
         assert!(m.info.contains_key("client|list"));
-        assert_eq!(m.docs["get"].get("group").unwrap().as_str(), "string");
+        assert_eq!(docs()["get"].get("group").unwrap().as_str(), "string");
         assert!(m.info.len() > 300);
     }
 }

@@ -68,8 +68,7 @@ pub struct Command {
     pub handler: Handler,
     pub subcommands: HashMap<String, Command>,
     /// COMMAND INFO entry (without subcommands filtering applied).
-    pub info: Tree,
-    pub docs: Option<Tree>,
+    pub info: &'static Tree,
 }
 
 impl Command {
@@ -88,10 +87,14 @@ impl Command {
         v
     }
 
+    /// COMMAND DOCS entry of this command.
+    pub fn docs(&self) -> Option<&'static Tree> {
+        crate::commands::meta::docs().get(&self.name)
+    }
+
     /// The command's group from its docs ("string", "server", …).
     pub fn group(&self) -> &str {
-        self.docs
-            .as_ref()
+        self.docs()
             .and_then(|d| d.get("group"))
             .map(|g| g.as_str())
             .unwrap_or("")
@@ -130,7 +133,7 @@ impl Command {
 
     /// COMMAND DOCS value (a map), with subcommands limited likewise.
     pub fn write_docs(&self, r: &mut crate::resp::Reply) {
-        let Some(Tree::Map(fields)) = &self.docs else {
+        let Some(Tree::Map(fields)) = self.docs() else {
             r.map_len(0);
             return;
         };
@@ -271,8 +274,7 @@ impl Table {
             let info = m
                 .info
                 .get(name)
-                .unwrap_or_else(|| panic!("no Redis metadata for command '{name}'"))
-                .clone();
+                .unwrap_or_else(|| panic!("no Redis metadata for command '{name}'"));
             let items = info.items();
             let mut fl = 0;
             for f in items[2].items() {
@@ -285,7 +287,6 @@ impl Table {
                 flags: fl,
                 handler,
                 subcommands: HashMap::new(),
-                docs: m.docs.get(name).cloned(),
                 info,
             };
             next_id += 1;
