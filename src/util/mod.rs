@@ -1,6 +1,7 @@
 //! Small shared helpers: number parsing and formatting with Redis's exact
-//! rules, glob matching, time.
+//! rules, glob matching, time, geohash arithmetic.
 
+pub mod geohash;
 pub mod glob;
 pub mod num;
 pub mod time;
