@@ -27,7 +27,7 @@ use crate::server::Server;
 use crate::types::Value;
 use crate::types::zset::{ScoreRange, ZSet};
 use crate::util::geohash::{self, Extent, Shape};
-use crate::util::num;
+use crate::util::{num, pqsort};
 
 pub const COMMANDS: &[(&str, Handler)] = &[
     ("geoadd", geoadd),
@@ -530,10 +530,18 @@ fn search_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], kind: Kind, 
         q.sort = Sort::Asc;
     }
     let mut found = points_in_shape(z, &q.shape, if q.any { q.count } else { 0 });
-    match q.sort {
-        Sort::None => {}
-        Sort::Asc => found.sort_by(|a, b| a.dist.total_cmp(&b.dist)),
-        Sort::Desc => found.sort_by(|a, b| b.dist.total_cmp(&a.dist)),
+    if q.sort != Sort::None {
+        let desc = q.sort == Sort::Desc;
+        let order = |a: &Point, b: &Point| {
+            let o = by_distance(a, b);
+            if desc { o.reverse() } else { o }
+        };
+        if q.count == 0 || found.len() <= q.count {
+            // Redis's qsort: glibc's merge sort, stable.
+            found.sort_by(order);
+        } else {
+            pqsort::partial_sort_by(&mut found, (0, q.count - 1), order);
+        }
     }
     if q.count != 0 {
         found.truncate(q.count);
@@ -544,6 +552,18 @@ fn search_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], kind: Kind, 
     match q.store.take() {
         None => reply_points(c, &q, &found),
         Some(dst) => store_points(srv, c, &dst, &q, found, kind),
+    }
+}
+
+/// Redis's comparator: only `>` and `==` are asked.
+fn by_distance(a: &Point, b: &Point) -> std::cmp::Ordering {
+    use std::cmp::Ordering::*;
+    if a.dist > b.dist {
+        Greater
+    } else if a.dist == b.dist {
+        Equal
+    } else {
+        Less
     }
 }
 

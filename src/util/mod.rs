@@ -4,4 +4,5 @@
 pub mod geohash;
 pub mod glob;
 pub mod num;
+pub mod pqsort;
 pub mod time;
