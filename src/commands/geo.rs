@@ -44,6 +44,8 @@ pub const COMMANDS: &[(&str, Handler)] = &[
 
 const UNIT_ERR: &str = "unsupported unit provided. please use M, KM, FT, MI";
 const MEMBER_ERR: &str = "could not decode requested zset member";
+/// Elements copied out of the sorted set at a time while scanning a cell.
+const CHUNK: usize = 256;
 
 // ---------------------------------------------------------------------------
 // Argument helpers
@@ -483,21 +485,26 @@ fn points_in_shape(z: &ZSet, shape: &Shape, limit: usize) -> Vec<Point> {
             minex: false,
             maxex: true,
         };
-        let (lo, hi) = z.score_span(&range);
-        for (member, score) in z.range(lo, hi, false) {
-            let (lon, lat) = geohash::decode_score(score);
-            if let Some(dist) = shape.contains(lon, lat) {
-                out.push(Point {
-                    member,
-                    score,
-                    lon,
-                    lat,
-                    dist,
-                });
+        let (mut lo, hi) = z.score_span(&range);
+        // In slices, so that ANY stops without copying the whole cell.
+        'cell: while lo < hi {
+            let end = hi.min(lo + CHUNK);
+            for (member, score) in z.range(lo, end, false) {
+                let (lon, lat) = geohash::decode_score(score);
+                if let Some(dist) = shape.contains(lon, lat) {
+                    out.push(Point {
+                        member,
+                        score,
+                        lon,
+                        lat,
+                        dist,
+                    });
+                }
+                if full(&out) {
+                    break 'cell;
+                }
             }
-            if full(&out) {
-                break;
-            }
+            lo = end;
         }
         last = i;
     }
