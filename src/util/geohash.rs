@@ -531,6 +531,12 @@ mod tests {
         };
         assert_eq!(s(PALERMO), "sqc8b49rny0");
         assert_eq!(s(CATANIA), "sqdtr74hyu0");
+        assert_eq!(s((0.0, 0.0)), "s0000000000");
+        // Scores that are no geohash (ZADD k -1 neg inf pinf 1.5 small).
+        let raw = |score: f64| String::from_utf8(geohash_string(score).to_vec()).unwrap();
+        assert_eq!(raw(-1.0), "bp05b5048p0");
+        assert_eq!(raw(f64::INFINITY), "00bh0hbj200");
+        assert_eq!(raw(1.5), "00bh0hbj210");
     }
 
     #[test]
