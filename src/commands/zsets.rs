@@ -83,7 +83,7 @@ const LEX_RANGE_ERR: &str = "min or max not valid string range item";
 // ---------------------------------------------------------------------------
 // Shared pieces
 
-fn limits(srv: &Server) -> Limits {
+pub(super) fn limits(srv: &Server) -> Limits {
     Limits {
         max_entries: srv.cfg.zset_max_listpack_entries,
         max_value: srv.cfg.zset_max_listpack_value,
@@ -91,13 +91,13 @@ fn limits(srv: &Server) -> Limits {
 }
 
 /// Outcome of a lookup.
-enum Found<'a> {
+pub(super) enum Found<'a> {
     Missing,
     WrongType,
     Z(&'a mut ZSet),
 }
 
-fn lookup_read<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Found<'a> {
+pub(super) fn lookup_read<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Found<'a> {
     match db.lookup_read(key, now) {
         None => Found::Missing,
         Some(o) => match &mut o.v {
@@ -354,7 +354,7 @@ fn zset_add(z: &mut ZSet, member: &[u8], score: f64, f: AddFlags, l: Limits) -> 
     }
 }
 
-fn zadd(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+pub(super) fn zadd(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     zadd_generic(srv, c, argv, false);
 }
 

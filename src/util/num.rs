@@ -3,7 +3,8 @@
 //! `parse_i64` is `string2ll` (no spaces, no `+`, no leading zeros, must fit);
 //! `parse_f64` is `string2d` (strtod, whole string, not NaN); doubles print
 //! with `%.17g` as `addReplyDouble` does; `ld_add` is the `long double`
-//! addition of INCRBYFLOAT, done in C because Rust has no 80-bit float.
+//! addition of INCRBYFLOAT, done in C because Rust has no 80-bit float;
+//! `fmt_human` and `fmt_fixed` print GEO coordinates and distances.
 
 use std::ffi::c_char;
 
@@ -110,6 +111,61 @@ pub fn fmt_double_g17(d: f64) -> String {
     String::from_utf8_lossy(&buf[..n.max(0) as usize]).into_owned()
 }
 
+/// `printf(fmt, d)` for a format taking one double.
+fn c_format(fmt: &std::ffi::CStr, d: f64) -> String {
+    let mut buf = vec![0u8; 400];
+    // SAFETY: snprintf into `buf` with its size; `fmt` takes one double.
+    let n = unsafe { libc::snprintf(buf.as_mut_ptr() as *mut c_char, buf.len(), fmt.as_ptr(), d) };
+    if n as usize >= buf.len() {
+        buf.resize(n as usize + 1, 0);
+        // SAFETY: as above, with room for the whole output.
+        unsafe { libc::snprintf(buf.as_mut_ptr() as *mut c_char, buf.len(), fmt.as_ptr(), d) };
+    }
+    buf.truncate(n.max(0) as usize);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// `%f` (six decimals), as Redis's error messages print doubles.
+pub fn fmt_f6(d: f64) -> String {
+    c_format(c"%f", d)
+}
+
+/// Redis's human long double form of a double (addReplyHumanLongDouble):
+/// `%.17Lf` without trailing zeros (nor a trailing dot), `-0` as `0`. A
+/// double converts to long double exactly, so `%.17f` prints the same.
+pub fn fmt_human(d: f64) -> String {
+    let mut s = c_format(c"%.17f", d);
+    if s.contains('.') {
+        let t = s.trim_end_matches('0').trim_end_matches('.').len();
+        s.truncate(t);
+    }
+    if s == "-0" {
+        s = "0".into();
+    }
+    s
+}
+
+/// Redis's fixedpoint_d2string: `d` rounded (to even) to `digits`
+/// decimals, always printed with them (`5.2145`, `0.0000`).
+pub fn fmt_fixed(d: f64, digits: u32) -> String {
+    if d == 0.0 {
+        return format!("0.{:0<w$}", "", w = digits as usize);
+    }
+    let scaled = d * 10f64.powi(digits as i32);
+    // llrint: out of range gives LLONG_MIN on x86-64.
+    let v = scaled.round_ties_even();
+    const TWO63: f64 = 9_223_372_036_854_775_808.0;
+    let n = if (-TWO63..TWO63).contains(&v) {
+        v as i64
+    } else {
+        i64::MIN
+    };
+    let p = 10u64.pow(digits);
+    let a = n.unsigned_abs();
+    let sign = if n < 0 { "-" } else { "" };
+    format!("{sign}{}.{:0w$}", a / p, a % p, w = digits as usize)
+}
+
 unsafe extern "C" {
     fn cinnabar_ld_add(
         a: *const c_char,
@@ -205,6 +261,24 @@ mod tests {
         assert_eq!(parse_f64(b" 1"), None);
         assert_eq!(parse_f64(b"1x"), None);
         assert_eq!(parse_f64(b"nan"), None);
+    }
+
+    #[test]
+    fn geo_number_forms() {
+        assert_eq!(fmt_human(13.361389338970184), "13.36138933897018433");
+        assert_eq!(fmt_human(180.0), "180");
+        assert_eq!(fmt_human(-0.0), "0");
+        assert_eq!(fmt_human(0.5), "0.5");
+        assert_eq!(fmt_fixed(0.0, 4), "0.0000");
+        assert_eq!(fmt_fixed(5.21449928, 4), "5.2145");
+        // llrint rounds halves to even.
+        assert_eq!(fmt_fixed(1.25, 1), "1.2");
+        assert_eq!(fmt_fixed(1.75, 1), "1.8");
+        assert_eq!(fmt_fixed(0.00004, 4), "0.0000");
+        assert_eq!(fmt_fixed(166274.15156, 4), "166274.1516");
+        assert_eq!(fmt_fixed(-1.5, 4), "-1.5000");
+        assert_eq!(fmt_f6(200.0), "200.000000");
+        assert_eq!(fmt_f6(f64::INFINITY), "inf");
     }
 
     #[test]
