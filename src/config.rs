@@ -799,6 +799,8 @@ pub struct Config {
     pub maxmemory: u64,
     pub maxmemory_policy: crate::evict::Policy,
     pub maxmemory_samples: usize,
+    /// `maxmemory-clients` in bytes (0: no client eviction).
+    pub maxmemory_clients: usize,
     pub maxmemory_eviction_tenacity: i64,
     pub latency_monitor_threshold: i64,
     pub latency_tracking: bool,
@@ -848,6 +850,7 @@ impl Default for Config {
             maxmemory: 0,
             maxmemory_policy: crate::evict::Policy::NoEviction,
             maxmemory_samples: 5,
+            maxmemory_clients: 0,
             maxmemory_eviction_tenacity: 10,
             latency_monitor_threshold: 0,
             latency_tracking: true,
@@ -1127,6 +1130,10 @@ impl Config {
         self.maxmemory_policy =
             crate::evict::Policy::parse(self.get("maxmemory-policy").unwrap_or(""));
         self.maxmemory_samples = self.int("maxmemory-samples").max(1) as usize;
+        self.maxmemory_clients = crate::net::client_eviction::limit_from(
+            self.get("maxmemory-clients").unwrap_or("0"),
+            self.maxmemory,
+        );
         self.maxmemory_eviction_tenacity = self.int("maxmemory-eviction-tenacity");
         self.latency_monitor_threshold = self.int("latency-monitor-threshold");
         self.latency_tracking = self.yes("latency-tracking");

@@ -29,6 +29,7 @@
 use std::time::Instant;
 
 use crate::db::{idle_seconds, lfu_freq};
+use crate::net::Client;
 use crate::server::Server;
 use crate::types::SmallBytes;
 
@@ -154,7 +155,7 @@ fn time_limit_us(tenacity: i64) -> u64 {
 
 /// Memory Redis does not count against `maxmemory`: replicas' output
 /// buffers and the AOF buffer.
-fn not_counted(srv: &Server) -> usize {
+pub fn not_counted(srv: &Server) -> usize {
     let mut n = srv.aof.buffered();
     if !srv.replicas.is_empty() {
         for c in srv.clients.iter().filter_map(|(_, s)| s.as_deref()) {
@@ -172,8 +173,9 @@ pub fn counted_memory(srv: &Server) -> usize {
 }
 
 /// Evict keys until memory is under `maxmemory` or the time is up
-/// (Redis's performEvictions).
-pub fn perform(srv: &mut Server) -> Outcome {
+/// (Redis's performEvictions). `cur` is the client about to run a command:
+/// invalidation messages and keyspace events for it go before its reply.
+pub fn perform(srv: &mut Server, mut cur: Option<&mut Client>) -> Outcome {
     srv.evict.running = false;
     if srv.cfg.maxmemory == 0 || crate::db::is_loading() {
         srv.evict.set_over(false);
@@ -199,9 +201,7 @@ pub fn perform(srv: &mut Server) -> Outcome {
         let Some((db, key)) = pick(srv, policy) else {
             return Outcome::Fail;
         };
-        let before = crate::alloc::used_memory();
-        evict_key(srv, db, &key);
-        freed += before.saturating_sub(crate::alloc::used_memory());
+        freed += evict_key(srv, cur.as_deref_mut(), db, &key);
         keys += 1;
         if keys.is_multiple_of(16) && start.elapsed().as_micros() as u64 >= budget {
             if counted_memory(srv) <= limit {
@@ -217,18 +217,23 @@ pub fn perform(srv: &mut Server) -> Outcome {
     Outcome::Ok
 }
 
-/// Delete `key` of database `db` as an eviction.
-fn evict_key(srv: &mut Server, db: usize, key: &[u8]) {
+/// Delete `key` of database `db` as an eviction. Returns the memory the
+/// deletion itself freed (as Redis counts it: what the announcements cost,
+/// such as invalidation messages, is not subtracted).
+fn evict_key(srv: &mut Server, mut cur: Option<&mut Client>, db: usize, key: &[u8]) -> usize {
+    let before = crate::alloc::used_memory();
     if srv.dbs[db].remove(key).is_none() {
-        return;
+        return 0;
     }
+    let freed = before.saturating_sub(crate::alloc::used_memory());
     srv.evict.evicted_keys += 1;
     let del = crate::propagate::del_for(&srv.cfg, "lazyfree-lazy-eviction", key);
     srv.prop.also(db, del);
     srv.flush_propagation();
     srv.touch_watched_key(db, key);
-    srv.tracking_invalidate_key(&mut None, key, None, true);
-    srv.notify_event(None, crate::notify::EVICTED, "evicted", key, db);
+    srv.tracking_invalidate_key(&mut cur.as_deref_mut(), key, None, true);
+    srv.notify_event(cur, crate::notify::EVICTED, "evicted", key, db);
+    freed
 }
 
 /// The next victim under `policy`, if any key qualifies.

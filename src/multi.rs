@@ -53,6 +53,7 @@ impl Server {
             return;
         }
         let expired = self.dbs[c.db].is_expired(key, self.now_ms);
+        let key = &crate::util::owned(key);
         self.watched_keys[c.db]
             .entry(key.clone())
             .or_default()

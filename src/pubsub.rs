@@ -121,6 +121,7 @@ impl Server {
     /// Subscribe the client to one channel / pattern / shard channel and
     /// confirm it.
     pub fn subscribe(&mut self, c: &mut Client, kind: Kind, name: &Bytes) {
+        let name = &crate::util::owned(name);
         let added = match kind {
             Kind::Channel => c.sub_channels.insert(name.clone()),
             Kind::Shard => c.sub_shard.insert(name.clone()),

@@ -345,6 +345,18 @@ impl Server {
                 log_warning!("epoll error: {e}");
             }
             self.now_ms = now_ms();
+            // Before the events: a command in them (SHUTDOWN ABORT) sees
+            // the signal's shutdown.
+            if SHUTDOWN_SIGNAL.swap(false, Ordering::SeqCst) {
+                let sig = SIGNAL_NUM.load(Ordering::SeqCst);
+                let name = if sig == libc::SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                };
+                log_warning!("Received {name} scheduling shutdown...");
+                self.shutdown_asap = true;
+            }
             for ev in events.iter() {
                 let t = ev.token().0;
                 if t < LISTENER_TOKENS {
@@ -374,16 +386,6 @@ impl Server {
             if self.blocking.next_deadline().is_some() {
                 self.now_ms = now_ms();
                 crate::blocking::handle_timeouts(self, self.now_ms);
-            }
-            if SHUTDOWN_SIGNAL.swap(false, Ordering::SeqCst) {
-                let sig = SIGNAL_NUM.load(Ordering::SeqCst);
-                let name = if sig == libc::SIGINT {
-                    "SIGINT"
-                } else {
-                    "SIGTERM"
-                };
-                log_warning!("Received {name} scheduling shutdown...");
-                self.shutdown_asap = true;
             }
             if mono_us() >= next_cron {
                 self.cron();
@@ -691,11 +693,18 @@ impl Server {
             self.reject(c, Some(cmd.id), "Command not allowed inside a transaction");
             return;
         }
+        // Clients over maxmemory-clients go before keys do, this one
+        // included (its command then does not run).
+        if self.cfg.maxmemory_clients > 0
+            && crate::net::client_eviction::evict_clients(self, Some(&mut *c))
+        {
+            return;
+        }
         // Over maxmemory: evict first (Redis's processCommand); if that
         // cannot bring memory under the limit, refuse what may grow it, and
         // anything queued in MULTI but the transaction's controls.
         if self.cfg.maxmemory > 0 {
-            let oom = crate::evict::perform(self) == crate::evict::Outcome::Fail;
+            let oom = crate::evict::perform(self, Some(&mut *c)) == crate::evict::Outcome::Fail;
             let denyoom = cmd.has(flags::DENYOOM)
                 || (cmd.name == "exec"
                     && c.multi
@@ -972,7 +981,7 @@ impl Server {
             self.active_expire_cycle(1000);
         }
         if self.evict.running {
-            crate::evict::perform(self);
+            crate::evict::perform(self, None);
         }
         crate::persistence::background::step(self);
         // The AOF before any reply: `appendfsync always` acknowledges only
@@ -1026,7 +1035,7 @@ impl Server {
         }
         // After output went out and clients over their output limits were
         // closed: those take precedence over eviction.
-        crate::net::client_eviction::evict_clients(self);
+        crate::net::client_eviction::evict_clients(self, None);
     }
 
     fn cron(&mut self) {

@@ -111,7 +111,7 @@ fn trimmed(argv: &[Bytes]) -> Vec<Bytes> {
             s.extend_from_slice(format!("... ({} more bytes)", a.len() - MAX_STRING).as_bytes());
             out.push(Bytes::from(s));
         } else {
-            out.push(a.clone());
+            out.push(crate::util::owned(a));
         }
     }
     out

@@ -327,7 +327,11 @@ impl Server {
             return;
         }
         for i in cmd.get_keys(argv) {
-            let ids = self.tracking.table.entry(argv[i].clone()).or_default();
+            let ids = self
+                .tracking
+                .table
+                .entry(crate::util::owned(&argv[i]))
+                .or_default();
             if ids.insert(c.id) {
                 self.tracking.total_items += 1;
             }

@@ -607,7 +607,7 @@ fn client_tracking(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             o.noloop = true;
         } else if is(a, "prefix") && more {
             j += 1;
-            o.prefixes.push(argv[j].clone());
+            o.prefixes.push(crate::util::owned(&argv[j]));
         } else {
             c.reply.err(SYNTAX_ERR);
             return;

@@ -428,7 +428,12 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
             "{}",
             rss as i64 - used as i64
         );
-        field!(out, "mem_not_counted_for_evict", "0");
+        field!(
+            out,
+            "mem_not_counted_for_evict",
+            "{}",
+            crate::evict::not_counted(srv)
+        );
         field!(out, "mem_replication_backlog", "0");
         field!(out, "mem_total_replication_buffers", "0");
         field!(out, "mem_clients_slaves", "0");
@@ -709,10 +714,6 @@ fn safe_info_string(s: &str) -> String {
 /// INFO [section ...]
 fn info(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let sel = Sections::parse(&argv[1..]);
-    // Room for the reply first, so used_memory (sampled before the text
-    // is built) already includes the buffer that carries it and the next
-    // command does not find memory grown by it.
-    c.reply.buf.reserve(8 * 1024);
     let text = info_string(srv, c, &sel);
     c.reply.verbatim(text.as_bytes(), "txt");
 }
@@ -889,9 +890,11 @@ fn apply(srv: &mut Server, name: &str) {
             srv.aof.refresh_config(&srv.cfg)
         }
         "appendonly" => crate::persistence::background::apply_appendonly(srv),
-        "maxmemory-clients" => crate::net::client_eviction::evict_clients(srv),
+        "maxmemory-clients" => {
+            crate::net::client_eviction::evict_clients(srv, None);
+        }
         "maxmemory" if srv.cfg.maxmemory > 0 => {
-            crate::net::client_eviction::evict_clients(srv);
+            crate::net::client_eviction::evict_clients(srv, None);
             let used = crate::evict::counted_memory(srv);
             if used > srv.cfg.maxmemory as usize {
                 log_warning!(

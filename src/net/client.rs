@@ -167,7 +167,11 @@ impl Client {
             parser: Parser::new(),
             query_peak: 0,
             qbuf_batch: 0,
-            reply: Reply::new(),
+            // A connection's reply buffer starts at Redis's 16 KiB (its
+            // static `buf`): replies and pushes up to that size never
+            // allocate, so memory accounting (maxmemory, client eviction)
+            // does not move with every reply, as in Redis.
+            reply: Reply::with_capacity(crate::net::obuf::REPLY_CHUNK),
             db: 0,
             name: None,
             created_ms: now_ms,
@@ -252,8 +256,12 @@ impl Client {
             }
         }
         self.reply.clear();
-        if self.reply.buf.capacity() > 64 * 1024 && crate::net::client_eviction::reply_resizing() {
-            self.reply.buf.shrink_to(16 * 1024);
+        // Back to the 16 KiB base once written, as Redis frees the reply
+        // blocks beyond its static buffer: a burst (a big reply, pushes to
+        // a slow reader) does not stay allocated.
+        const BASE: usize = crate::net::obuf::REPLY_CHUNK;
+        if self.reply.buf.capacity() > BASE && crate::net::client_eviction::reply_resizing() {
+            self.reply.buf.shrink_to(BASE);
         }
         Ok(true)
     }
@@ -287,6 +295,7 @@ impl Client {
         self.obuf_usage()
             + rbs
             + self.query.capacity()
+            + self.parser.pending_args_bytes()
             + self.argv_len_sum
             + multi_mem
             + subs

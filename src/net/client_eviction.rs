@@ -15,6 +15,7 @@
 //! lowers a limit. The pass costs a walk over the clients only while the
 //! feature is on (`maxmemory-clients` is 0 by default).
 
+use crate::net::Client;
 use crate::server::Server;
 
 /// Whether DEBUG REPLYBUFFER RESIZING lets reply buffers shrink back.
@@ -28,48 +29,71 @@ pub fn reply_resizing() -> bool {
     REPLY_RESIZING.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// The `maxmemory-clients` limit in bytes (0: none).
-pub fn limit(srv: &Server) -> usize {
-    let v = srv.cfg.get("maxmemory-clients").unwrap_or("0");
-    match v.strip_suffix('%') {
+/// The `maxmemory-clients` limit in bytes (0: none), from the directive:
+/// bytes, or a percentage of `maxmemory`.
+pub fn limit_from(setting: &str, maxmemory: u64) -> usize {
+    match setting.strip_suffix('%') {
         Some(p) => {
             let p: u64 = p.parse().unwrap_or(0);
-            (srv.cfg.maxmemory * p / 100) as usize
+            (maxmemory * p / 100) as usize
         }
-        None => v.parse().unwrap_or(0),
+        None => setting.parse().unwrap_or(0),
     }
 }
 
+fn evictable(srv: &Server, c: &Client) -> bool {
+    !(c.no_evict || c.close_asap || crate::replication::is_replica(srv, c))
+}
+
 /// Close the biggest evictable clients until the rest fit the limit.
-pub fn evict_clients(srv: &mut Server) {
-    let limit = limit(srv);
+/// `cur` is the client being served (out of the client table), which may
+/// be the one to go: it is then marked to close and true is returned, and
+/// its command must not run (as Redis's processCommand).
+pub fn evict_clients(srv: &mut Server, cur: Option<&mut Client>) -> bool {
+    let limit = srv.cfg.maxmemory_clients;
     if limit == 0 {
-        return;
+        return false;
     }
+    const CURRENT: usize = usize::MAX;
     let mut sizes: Vec<(usize, usize)> = Vec::new();
     let mut total = 0usize;
     for (key, slot) in srv.clients.iter() {
         let Some(c) = slot.as_deref() else { continue };
-        if c.no_evict || c.close_asap || crate::replication::is_replica(srv, c) {
-            continue;
+        if evictable(srv, c) {
+            let mem = c.memory_usage();
+            total += mem;
+            sizes.push((mem, key));
         }
+    }
+    let mut cur = cur.filter(|c| evictable(srv, c));
+    if let Some(c) = cur.as_deref() {
         let mem = c.memory_usage();
         total += mem;
-        sizes.push((mem, key));
+        sizes.push((mem, CURRENT));
     }
     if total <= limit {
-        return;
+        return false;
     }
     sizes.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
+    let mut evicted_current = false;
     for (mem, key) in sizes {
         if total <= limit {
             break;
         }
-        if let Some(Some(c)) = srv.clients.get(key) {
-            crate::log_verbose!("Evicting client: {}", c.info_line(srv.now_ms, c.last_cmd));
+        if key == CURRENT {
+            if let Some(c) = cur.as_deref_mut() {
+                crate::log_verbose!("Evicting client: {}", c.info_line(srv.now_ms, c.last_cmd));
+                c.close_asap = true;
+                evicted_current = true;
+            }
+        } else {
+            if let Some(Some(c)) = srv.clients.get(key) {
+                crate::log_verbose!("Evicting client: {}", c.info_line(srv.now_ms, c.last_cmd));
+            }
+            srv.kill_client(key);
         }
-        srv.kill_client(key);
         srv.stats.evicted_clients += 1;
         total -= mem;
     }
+    evicted_current
 }

@@ -55,6 +55,13 @@ impl Reply {
         Self::default()
     }
 
+    pub fn with_capacity(n: usize) -> Self {
+        Reply {
+            buf: Vec::with_capacity(n),
+            ..Self::default()
+        }
+    }
+
     /// Bytes waiting to be written.
     pub fn pending(&self) -> usize {
         self.buf.len() - self.sent

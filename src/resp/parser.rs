@@ -80,6 +80,13 @@ impl Parser {
         self.bulk_len.filter(|&n| n >= BIG_ARG).map(|n| n + 2)
     }
 
+    /// Bytes held by the arguments of a request not complete yet (client
+    /// memory accounting: they are no longer in the query buffer).
+    pub fn pending_args_bytes(&self) -> usize {
+        self.argv.iter().map(|a| a.len()).sum::<usize>()
+            + self.argv.capacity() * std::mem::size_of::<Bytes>()
+    }
+
     /// Parse the next request out of `buf`. `Ok(Some(argv))` is a complete
     /// request (possibly empty: `*0`, an empty inline line — skip those),
     /// `Ok(None)` needs more bytes.
