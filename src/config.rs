@@ -88,8 +88,8 @@ const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
 /// accepted and validated so that stock `redis.conf` files load.
 pub static DIRECTIVES: &[Directive] = &[
     // networking
-    d("port", Kind::Int(0, 65535), "6379", NO, YES),
-    d("bind", Kind::Words, "* -::*", NO, YES),
+    d("port", Kind::Int(0, 65535), "6379", YES, YES),
+    d("bind", Kind::Words, "* -::*", YES, YES),
     d("unixsocket", Kind::Str, "", NO, YES),
     d("unixsocketperm", Kind::Octal, "0", NO, YES),
     d("tcp-backlog", Kind::Int(0, i32::MAX as i64), "511", NO, YES),
@@ -104,7 +104,7 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     d("protected-mode", Kind::Bool, "yes", YES, YES),
     d("bind-source-addr", Kind::Str, "", YES, NO),
-    d("socket-mark-id", U32, "0", YES, NO),
+    d("socket-mark-id", U32, "0", NO, NO),
     d("io-threads", Kind::Int(1, 128), "1", NO, NO),
     d("io-threads-do-reads", Kind::Bool, "no", NO, NO),
     // general
@@ -138,7 +138,11 @@ pub static DIRECTIVES: &[Directive] = &[
     d("crash-log-enabled", Kind::Bool, "yes", YES, NO),
     d("crash-memcheck-enabled", Kind::Bool, "yes", YES, NO),
     d("use-exit-on-panic", Kind::Bool, "no", YES, NO),
-    d("disable-thp", Kind::Bool, "yes", YES, NO),
+    d("disable-thp", Kind::Bool, "yes", NO, NO),
+    d("server_cpulist", Kind::Str, "", NO, NO),
+    d("bio_cpulist", Kind::Str, "", NO, NO),
+    d("aof_rewrite_cpulist", Kind::Str, "", NO, NO),
+    d("bgsave_cpulist", Kind::Str, "", NO, NO),
     d(
         "enable-protected-configs",
         Kind::Enum(&["no", "yes", "local"]),
@@ -734,6 +738,7 @@ pub const HIDDEN: &[&str] = &[
     "key-load-delay",
     "watchdog-period",
     "loading-process-events-interval-bytes",
+    "use-exit-on-panic",
 ];
 
 /// Words `shutdown-on-sigint` / `shutdown-on-sigterm` accept.

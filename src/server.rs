@@ -311,6 +311,34 @@ impl Server {
         Ok(())
     }
 
+    /// Listen on the TCP addresses of `cfg` (CONFIG SET port / bind)
+    /// instead of the current ones; the Unix socket stays. As Redis: the
+    /// old sockets are closed first (the new addresses may overlap them),
+    /// and reopened if the new ones cannot be had.
+    pub fn rebind_tcp(&mut self, cfg: &Config) -> Result<(), String> {
+        let (tcp, other): (Vec<Listener>, Vec<Listener>) = std::mem::take(&mut self.listeners)
+            .into_iter()
+            .partition(|l| matches!(l, Listener::Tcp(_)));
+        for mut l in tcp {
+            let _ = self.poll.registry().deregister(l.source());
+        }
+        let result = crate::net::listener::open_tcp(cfg);
+        let mut listeners = match &result {
+            Ok(_) => Vec::new(),
+            Err(_) => crate::net::listener::open_tcp(&self.cfg).unwrap_or_default(),
+        };
+        let result = result.map(|new| listeners.extend(new));
+        listeners.extend(other);
+        self.listeners = listeners;
+        for (i, l) in self.listeners.iter_mut().enumerate() {
+            let _ = self
+                .poll
+                .registry()
+                .register(l.source(), Token(i), Interest::READABLE);
+        }
+        result
+    }
+
     /// The event loop. Returns the process exit code.
     pub fn run(&mut self) -> i32 {
         let mut events = Events::with_capacity(1024);

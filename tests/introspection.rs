@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::Server;
+use common::{Conn, Server};
 
 /// Value of `field` in an INFO reply.
 fn info_field(info: &str, field: &str) -> Option<String> {
@@ -380,4 +380,41 @@ fn shutdown_exits() {
     s.conn().send_raw(b"*2\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n");
     assert_eq!(wait_exit(&mut s), Some(0));
     assert!(s.dir.join("dump.rdb").exists());
+}
+
+#[test]
+fn config_set_port_moves_the_listener_and_rolls_back_when_taken() {
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    let new_port = common::free_port();
+    assert_eq!(
+        c.cmd(&["config", "set", "port", &new_port.to_string()]),
+        "+OK\r\n"
+    );
+    let mut moved = Conn::connect(new_port);
+    assert_eq!(moved.cmd(&["ping"]), "+PONG\r\n");
+    assert!(Conn::try_connect(s.port).is_none(), "old port still open");
+    // A port in use: refused, nothing changed (maxmemory neither).
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_port = taken.local_addr().unwrap().port().to_string();
+    assert_eq!(
+        moved.cmd(&[
+            "config",
+            "set",
+            "maxmemory",
+            "10000001",
+            "port",
+            &taken_port
+        ]),
+        "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port\r\n"
+    );
+    assert_eq!(
+        moved.cmd(&["config", "get", "maxmemory"]),
+        "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
+    );
+    let mut again = Conn::connect(new_port);
+    assert_eq!(again.cmd(&["ping"]), "+PONG\r\n");
+    // Back where the test harness expects it, so the server is shut down.
+    let back = s.port.to_string();
+    assert_eq!(again.cmd(&["config", "set", "port", &back]), "+OK\r\n");
 }

@@ -866,6 +866,33 @@ fn config_set(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         ));
         return;
     }
+    // Listening somewhere else can fail too: try it with the new values
+    // before anything changes (the old sockets come back on failure).
+    let rebind = pending.iter().enumerate().find_map(|(i, (_, d, _))| {
+        (matches!(d.name, "port" | "bind") && srv.cfg.get(d.name) != Some(values[i].as_str()))
+            .then_some(i)
+    });
+    if let Some(i) = rebind {
+        let mut new = srv.cfg.clone();
+        for ((_, d, _), v) in pending.iter().zip(&values) {
+            if matches!(d.name, "port" | "bind") {
+                let _ = new.set(d.name, std::slice::from_ref(v));
+            }
+        }
+        if let Err(e) = srv.rebind_tcp(&new) {
+            let what = if pending[i].1.name == "port" {
+                "Unable to listen on this port"
+            } else {
+                "Failed to bind to specified addresses."
+            };
+            log_warning!("CONFIG SET {}: {}", pending[i].1.name, e);
+            c.reply.err(&format!(
+                "CONFIG SET failed (possibly related to argument '{}') - {what}",
+                pending[i].0
+            ));
+            return;
+        }
+    }
     for ((_, d, _), v) in pending.iter().zip(values) {
         if let Err(e) = srv.cfg.set(d.name, &[v]) {
             // Cannot happen: the value was validated above.

@@ -94,6 +94,18 @@ fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
 
 /// Open every configured listener. Errors are Redis's log texts.
 pub fn open_all(cfg: &Config) -> Result<Vec<Listener>, String> {
+    let mut out = open_tcp(cfg)?;
+    if !cfg.unixsocket.is_empty() {
+        out.push(open_unix(cfg)?);
+    }
+    if out.is_empty() {
+        return Err("Configured to not listen anywhere, exiting.".into());
+    }
+    Ok(out)
+}
+
+/// The TCP listeners `port` and `bind` ask for (none with port 0).
+pub fn open_tcp(cfg: &Config) -> Result<Vec<Listener>, String> {
     let mut out = Vec::new();
     if cfg.port != 0 {
         let binds = if cfg.bind.is_empty() {
@@ -141,31 +153,28 @@ pub fn open_all(cfg: &Config) -> Result<Vec<Listener>, String> {
             }
         }
     }
-    if !cfg.unixsocket.is_empty() {
-        let _ = std::fs::remove_file(&cfg.unixsocket);
-        match mio::net::UnixListener::bind(&cfg.unixsocket) {
-            Ok(l) => {
-                if cfg.unixsocketperm != 0 {
-                    use std::os::unix::fs::PermissionsExt;
-                    let _ = std::fs::set_permissions(
-                        &cfg.unixsocket,
-                        std::fs::Permissions::from_mode(cfg.unixsocketperm),
-                    );
-                }
-                out.push(Listener::Unix(l));
-            }
-            Err(e) => {
-                return Err(format!(
-                    "Failed opening Unix socket: {}",
-                    strip_os_error(&e)
-                ));
-            }
-        }
-    }
-    if out.is_empty() {
-        return Err("Configured to not listen anywhere, exiting.".into());
-    }
     Ok(out)
+}
+
+/// The Unix socket listener (`unixsocket`, `unixsocketperm`).
+fn open_unix(cfg: &Config) -> Result<Listener, String> {
+    let _ = std::fs::remove_file(&cfg.unixsocket);
+    match mio::net::UnixListener::bind(&cfg.unixsocket) {
+        Ok(l) => {
+            if cfg.unixsocketperm != 0 {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(
+                    &cfg.unixsocket,
+                    std::fs::Permissions::from_mode(cfg.unixsocketperm),
+                );
+            }
+            Ok(Listener::Unix(l))
+        }
+        Err(e) => Err(format!(
+            "Failed opening Unix socket: {}",
+            strip_os_error(&e)
+        )),
+    }
 }
 
 /// "Address already in use (os error 98)" → "Address already in use".
