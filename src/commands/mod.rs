@@ -13,6 +13,7 @@ use crate::net::Client;
 use crate::server::Server;
 
 pub mod bitops;
+pub mod cluster;
 pub mod connection;
 pub mod diagnostics;
 pub mod dump;
@@ -40,6 +41,7 @@ pub type Handler = fn(&mut Server, &mut Client, &[Bytes]);
 pub fn registry() -> Vec<(&'static str, Handler)> {
     let mut v = Vec::new();
     v.extend_from_slice(bitops::COMMANDS);
+    v.extend_from_slice(cluster::COMMANDS);
     v.extend_from_slice(connection::COMMANDS);
     v.extend_from_slice(diagnostics::COMMANDS);
     v.extend_from_slice(dump::COMMANDS);
