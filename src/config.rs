@@ -117,13 +117,13 @@ pub static DIRECTIVES: &[Directive] = &[
     d("daemonize", Kind::Bool, "no", NO, YES),
     d("pidfile", Kind::Str, "", NO, YES),
     d("always-show-logo", Kind::Bool, "no", NO, YES),
-    d("set-proc-title", Kind::Bool, "yes", NO, NO),
+    d("set-proc-title", Kind::Bool, "yes", NO, YES),
     d(
         "proc-title-template",
         Kind::Str,
         "{title} {listen-addr} {server-mode}",
         YES,
-        NO,
+        YES,
     ),
     d("syslog-enabled", Kind::Bool, "no", NO, NO),
     d("syslog-ident", Kind::Str, "redis", NO, NO),
@@ -926,6 +926,9 @@ pub fn validate(d: &Directive, args: &[String]) -> Result<String, String> {
     let v = &args[0];
     if d.name == "maxmemory-clients" {
         return validate_mem_or_percent(v);
+    }
+    if d.name == "proc-title-template" && !crate::proctitle::valid_template(v) {
+        return Err("template format is invalid or contains unknown variables".into());
     }
     if d.name == "notify-keyspace-events" {
         let f = crate::notify::parse_flags(v).ok_or(crate::notify::BAD_CLASS)?;

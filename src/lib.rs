@@ -26,6 +26,7 @@ pub mod net;
 pub mod notify;
 pub mod pause;
 pub mod persistence;
+pub mod proctitle;
 pub mod propagate;
 pub mod pubsub;
 pub mod replication;

@@ -163,6 +163,8 @@ fn main() {
             unimpl.join(", ")
         );
     }
+    // Before any thread starts: the title takes over the environment area.
+    cinnabar::proctitle::init();
     cinnabar::crash::install(cfg.pidfile.clone());
     let supervised = cinnabar::supervise::start(cfg.get("supervised").unwrap_or("no"));
     let mut srv = match Server::new(cfg) {
@@ -197,6 +199,7 @@ fn main() {
     {
         log_warning!("Failed to write PID file: {e}");
     }
+    cinnabar::proctitle::apply(&srv.cfg, srv.config_file.as_deref());
     log_notice!("Server initialized");
     if let Err(e) = cinnabar::persistence::load_at_start(&mut srv) {
         log_warning!("{e}");

@@ -131,3 +131,36 @@ fn second_sigint_during_the_final_save_exits_and_removes_the_temp_file() {
     assert!(!temp.exists(), "temp file left behind");
     assert!(!s.dir.join("dump.rdb").exists());
 }
+
+fn cmdline(s: &Server) -> String {
+    let raw = std::fs::read(format!("/proc/{}/cmdline", s.child.id())).unwrap();
+    String::from_utf8_lossy(&raw)
+        .trim_end_matches('\0')
+        .to_string()
+}
+
+#[test]
+fn process_title_follows_the_template() {
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    let bin = cinnabar_bin();
+    assert_eq!(cmdline(&s), format!("{bin} 127.0.0.1:{}", s.port));
+    let long = "T {title} {listen-addr} {port} {tls-port} {config-file} {{braces}} and then a long tail that does not fit where the arguments were";
+    assert_eq!(
+        c.cmd(&["config", "set", "proc-title-template", long]),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        cmdline(&s),
+        format!(
+            "T {bin} 127.0.0.1:{p} {p} 0 - {{braces}} and then a long tail that does not fit where the arguments were",
+            p = s.port
+        )
+    );
+    assert_eq!(
+        c.cmd(&["config", "set", "proc-title-template", "{nope}"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'proc-title-template') - template format is invalid or contains unknown variables\r\n"
+    );
+    // The environment survived being moved.
+    assert_eq!(c.cmd(&["ping"]), "+PONG\r\n");
+}

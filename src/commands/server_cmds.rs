@@ -917,6 +917,9 @@ fn apply(srv: &mut Server, name: &str) {
             srv.aof.refresh_config(&srv.cfg)
         }
         "appendonly" => crate::persistence::background::apply_appendonly(srv),
+        "proc-title-template" | "port" | "bind" => {
+            crate::proctitle::apply(&srv.cfg, srv.config_file.as_deref())
+        }
         "maxmemory-clients" => {
             crate::net::client_eviction::evict_clients(srv, None);
         }
