@@ -12,6 +12,7 @@ use bytes::Bytes;
 use crate::net::Client;
 use crate::server::Server;
 
+pub mod bitfield;
 pub mod bitops;
 pub mod cluster;
 pub mod connection;
@@ -40,6 +41,7 @@ pub type Handler = fn(&mut Server, &mut Client, &[Bytes]);
 /// Every registered handler, by full command name.
 pub fn registry() -> Vec<(&'static str, Handler)> {
     let mut v = Vec::new();
+    v.extend_from_slice(bitfield::COMMANDS);
     v.extend_from_slice(bitops::COMMANDS);
     v.extend_from_slice(cluster::COMMANDS);
     v.extend_from_slice(connection::COMMANDS);
