@@ -74,12 +74,27 @@ pub fn set_keymiss_events(on: bool) {
     KEYMISS_EVENTS.store(on, Ordering::Relaxed);
 }
 
+/// Some database logged an event since `take_logged` was last called: the
+/// server then looks at each database's log (after every command, so the
+/// common case is one load instead of a walk over the databases).
+static LOGGED: AtomicBool = AtomicBool::new(false);
+
+fn log_event(log: &mut Vec<(DbEvent, SmallBytes)>, ev: DbEvent, key: SmallBytes) {
+    log.push((ev, key));
+    LOGGED.store(true, Ordering::Relaxed);
+}
+
+/// Whether any database logged an event; clears the mark.
+pub fn take_logged() -> bool {
+    LOGGED.swap(false, Ordering::Relaxed)
+}
+
 /// A read found no key: count it, and log it when `keymiss` events are
 /// wanted. (Fields, not `&mut Db`, so callers can hold a borrow of `keys`.)
 pub fn record_miss(misses: &mut u64, log: &mut Vec<(DbEvent, SmallBytes)>, key: &[u8]) {
     *misses += 1;
     if KEYMISS_EVENTS.load(Ordering::Relaxed) {
-        log.push((DbEvent::Miss, SmallBytes::new(key)));
+        log_event(log, DbEvent::Miss, SmallBytes::new(key));
     }
 }
 
@@ -227,7 +242,7 @@ impl Db {
         }
         self.delete(key);
         self.stat_expired += 1;
-        self.log.push((DbEvent::Expired, SmallBytes::new(key)));
+        log_event(&mut self.log, DbEvent::Expired, SmallBytes::new(key));
         true
     }
 
@@ -351,7 +366,7 @@ impl Db {
                 }
                 self.delete(&k);
                 self.stat_expired += 1;
-                self.log.push((DbEvent::Expired, k));
+                log_event(&mut self.log, DbEvent::Expired, k);
                 continue;
             }
             return Some(k);
@@ -406,7 +421,7 @@ impl Db {
             for k in expired_keys.drain(..) {
                 self.delete(&k);
                 self.stat_expired += 1;
-                self.log.push((DbEvent::Expired, k));
+                log_event(&mut self.log, DbEvent::Expired, k);
             }
             if ttl_samples > 0 {
                 let avg = ttl_sum / ttl_samples;

@@ -1191,6 +1191,9 @@ impl Server {
     /// `expired` / `keymiss` events published. `c` is the client being
     /// served, if any.
     pub fn drain_expired(&mut self, mut c: Option<&mut Client>) {
+        if !crate::db::take_logged() {
+            return;
+        }
         for id in 0..self.dbs.len() {
             if self.dbs[id].log.is_empty() {
                 continue;
