@@ -24,31 +24,7 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("latency|graph", latency_graph),
     ("latency|help", latency_help),
     ("monitor", monitor),
-    ("lolwut", lolwut),
 ];
-
-/// LOLWUT [VERSION v]: Redis 7.0 answers its version line (the "unstable"
-/// art); the computer-art pieces of versions 5 and 6 are not drawn here.
-fn lolwut(_: &mut Server, c: &mut Client, argv: &[Bytes]) {
-    let mut major = crate::REDIS_VERSION
-        .split('.')
-        .next()
-        .unwrap_or("7")
-        .to_string();
-    if argv.len() >= 3 && is(&argv[1], "version") {
-        let Some(v) = crate::util::num::parse_i64(&argv[2]) else {
-            return c.reply.err(super::NOT_INTEGER);
-        };
-        major = (v as u32).to_string();
-    }
-    if major == "5" || major == "6" {
-        return c.reply.err(&format!(
-            "LOLWUT VERSION {major} art is not available in this server"
-        ));
-    }
-    let text = format!("Redis ver. {}\n", crate::REDIS_VERSION);
-    c.reply.verbatim(text.as_bytes(), "txt");
-}
 
 /// MONITOR: stream every command this server runs to this client.
 fn monitor(srv: &mut Server, c: &mut Client, _: &[Bytes]) {

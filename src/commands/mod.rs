@@ -23,6 +23,7 @@ pub mod hashes;
 pub mod introspection;
 pub mod keys;
 pub mod lists;
+pub mod lolwut;
 pub mod memory;
 pub mod meta;
 pub mod migrate;
@@ -52,6 +53,7 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(introspection::COMMANDS);
     v.extend_from_slice(keys::COMMANDS);
     v.extend_from_slice(lists::COMMANDS);
+    v.extend_from_slice(lolwut::COMMANDS);
     v.extend_from_slice(memory::COMMANDS);
     v.extend_from_slice(migrate::COMMANDS);
     v.extend_from_slice(multi::COMMANDS);
