@@ -305,6 +305,12 @@ fn sparse_raise(
         if seq.len() > op.len && s.len() + seq.len() - op.len > max_bytes {
             return promote(s, index, count);
         }
+        if pos + op.len > s.len() {
+            // A truncated XZERO ends the string: Redis grows the string by
+            // the length difference counted on two bytes, so the last byte
+            // of the replacement falls outside it.
+            seq.pop();
+        }
         let end = (pos + op.len).min(s.len());
         s.splice(pos..end, seq);
     }
@@ -635,6 +641,18 @@ mod tests {
         short.truncate(HDR + 1); // a truncated XZERO
         assert_eq!(count(&short), Err(Corrupt));
         assert_eq!(add(&mut short, b"x", 3000), Err(Corrupt));
+        // A truncated XZERO covering the register is split as Redis does:
+        // the last byte of the replacement falls past the end.
+        let mut cut = new_sparse();
+        cut.truncate(HDR + 1);
+        cut[HDR] = 0x40; // XZERO of 1 + (0 << 8 | missing byte 0)
+        let mut first = new_sparse();
+        first.truncate(HDR);
+        first.push(0x80); // register 0 = 1
+        assert!(raise(&mut first, 0, 3, 3000).unwrap());
+        assert_eq!(decode(&first), "v:3,1");
+        assert!(raise(&mut cut, 0, 2, 3000).unwrap());
+        assert_eq!(decode(&cut), "");
         // Huge zero runs never overflow.
         let mut big = new_sparse();
         big.extend(std::iter::repeat_n([0x7f, 0xff], 100_000).flatten());
