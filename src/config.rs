@@ -472,7 +472,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Mem(0, i64::MAX),
         "3000",
         YES,
-        NO,
+        YES,
     ),
     da(
         "stream-node-max-bytes",
@@ -786,6 +786,7 @@ pub struct Config {
     pub hash_max_listpack_value: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    pub hll_sparse_max_bytes: usize,
     /// `notify-keyspace-events` as flags (`crate::notify`).
     pub notify_flags: u32,
     /// `list-max-listpack-size`, clamped as quicklistSetFill.
@@ -843,6 +844,7 @@ impl Default for Config {
             hash_max_listpack_value: 64,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            hll_sparse_max_bytes: 3000,
             notify_flags: 0,
             list_max_listpack_size: -2,
             tracking_table_max_keys: 1_000_000,
@@ -1120,6 +1122,7 @@ impl Config {
         self.hash_max_listpack_value = self.int("hash-max-listpack-value") as usize;
         self.zset_max_listpack_entries = self.int("zset-max-listpack-entries") as usize;
         self.zset_max_listpack_value = self.int("zset-max-listpack-value") as usize;
+        self.hll_sparse_max_bytes = self.int("hll-sparse-max-bytes") as usize;
         self.notify_flags =
             crate::notify::parse_flags(self.get("notify-keyspace-events").unwrap_or(""))
                 .unwrap_or(0);

@@ -20,6 +20,7 @@ pub mod diagnostics;
 pub mod dump;
 pub mod geo;
 pub mod hashes;
+pub mod hyperloglog;
 pub mod introspection;
 pub mod keys;
 pub mod lists;
@@ -50,6 +51,7 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(dump::COMMANDS);
     v.extend_from_slice(geo::COMMANDS);
     v.extend_from_slice(hashes::COMMANDS);
+    v.extend_from_slice(hyperloglog::COMMANDS);
     v.extend_from_slice(introspection::COMMANDS);
     v.extend_from_slice(keys::COMMANDS);
     v.extend_from_slice(lists::COMMANDS);

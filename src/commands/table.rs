@@ -266,6 +266,12 @@ fn no_base_handler(_: &mut crate::server::Server, c: &mut crate::net::Client, ar
     ));
 }
 
+/// Commands Redis flags `may_replicate`, a flag COMMAND INFO hides (so the
+/// captured metadata lacks it): a WRITE client pause holds them back. Scripts
+/// declaring flags drop it in Redis (evalGetCommandFlags).
+const MAY_REPLICATE_HIDDEN: &[&str] =
+    &["pfcount", "publish", "spublish", "eval", "evalsha", "fcall"];
+
 impl Table {
     pub fn build(registered: &[(&'static str, Handler)]) -> Table {
         let m = meta();
@@ -279,6 +285,9 @@ impl Table {
             let mut fl = 0;
             for f in items[2].items() {
                 fl |= flags::parse(f.as_str());
+            }
+            if MAY_REPLICATE_HIDDEN.contains(&name) {
+                fl |= flags::MAY_REPLICATE;
             }
             let c = Command {
                 id: next_id,

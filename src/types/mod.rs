@@ -1,6 +1,7 @@
 //! Values stored in the keyspace and their representations.
 
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod set;
 pub mod small;
