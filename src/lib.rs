@@ -29,6 +29,7 @@ pub mod propagate;
 pub mod pubsub;
 pub mod replication;
 pub mod resp;
+pub mod scripting;
 pub mod server;
 pub mod slowlog;
 pub mod supervise;

@@ -26,6 +26,7 @@ pub mod migrate;
 pub mod multi;
 pub mod pubsub;
 pub mod replication;
+pub mod scripting;
 pub mod server_cmds;
 pub mod sets;
 pub mod sort;
@@ -51,6 +52,7 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(multi::COMMANDS);
     v.extend_from_slice(pubsub::COMMANDS);
     v.extend_from_slice(replication::COMMANDS);
+    v.extend_from_slice(scripting::COMMANDS);
     v.extend_from_slice(server_cmds::COMMANDS);
     v.extend_from_slice(sets::COMMANDS);
     v.extend_from_slice(sort::COMMANDS);

@@ -1453,6 +1453,11 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         c.reply.err(super::SYNTAX_ERR);
         return;
     }
+    // While a script is busy only SHUTDOWN NOSAVE may stop the server.
+    if !nosave && crate::scripting::ctx().is_some() {
+        c.reply.err_code(crate::scripting::busy::BUSY_EVAL);
+        return;
+    }
     if abort {
         // Shutdown never waits (no replicas to catch up), so none is pending.
         c.reply.err("No shutdown in progress.");
