@@ -206,6 +206,18 @@ pub fn error_reply(r: &mut Reply, text: &str, ignore_stats: bool) {
 /// Redis's luaReplyToRedisReply: a script's value into the caller's reply.
 /// `lua_resp` is the protocol the script chose with redis.setresp.
 pub fn lua_to_reply(r: &mut Reply, lua_resp: u8, v: &Value) {
+    to_reply(r, lua_resp, v, 0);
+}
+
+/// Nesting past which a reply is cut with an error (Redis runs out of Lua
+/// stack there; a table that contains itself would never end).
+const MAX_DEPTH: usize = 4000;
+
+fn to_reply(r: &mut Reply, lua_resp: u8, v: &Value, depth: usize) {
+    if depth > MAX_DEPTH {
+        r.err("reached lua stack limit");
+        return;
+    }
     match v {
         Value::String(s) => r.bulk(&s.as_bytes()),
         Value::Boolean(b) => {
@@ -217,22 +229,26 @@ pub fn lua_to_reply(r: &mut Reply, lua_resp: u8, v: &Value) {
         }
         Value::Number(n) => r.int(n_to_i64(*n)),
         Value::Integer(n) => r.int(*n),
-        Value::Table(t) => table_to_reply(r, lua_resp, t),
+        Value::Table(t) => table_to_reply(r, lua_resp, t, depth + 1),
         _ => r.null(),
     }
 }
 
-/// C's `(long long)` cast of a double (saturating, NaN to the minimum as
-/// x86 gives).
+/// C's `(long long)` cast of a double as x86 does it: out of range and NaN
+/// give the minimum.
 fn n_to_i64(n: f64) -> i64 {
-    if n.is_nan() { i64::MIN } else { n as i64 }
+    if n.is_nan() || !(-9.223372036854776e18..9.223372036854776e18).contains(&n) {
+        i64::MIN
+    } else {
+        n as i64
+    }
 }
 
 fn map_crlf(s: &[u8]) -> String {
     String::from_utf8_lossy(s).replace(['\r', '\n'], " ")
 }
 
-fn table_to_reply(r: &mut Reply, lua_resp: u8, t: &Table) {
+fn table_to_reply(r: &mut Reply, lua_resp: u8, t: &Table, depth: usize) {
     if let Ok(Value::String(_)) = t.raw_get::<Value>("err") {
         let e = ErrorInfo::from_value(&Value::Table(t.clone()));
         error_reply(r, &e.msg, e.ignore_stats);
@@ -262,8 +278,8 @@ fn table_to_reply(r: &mut Reply, lua_resp: u8, t: &Table) {
         let d = r.begin_deferred();
         let mut n = 0;
         for (k, v) in m.pairs::<Value, Value>().flatten() {
-            lua_to_reply(r, lua_resp, &k);
-            lua_to_reply(r, lua_resp, &v);
+            to_reply(r, lua_resp, &k, depth);
+            to_reply(r, lua_resp, &v, depth);
             n += 1;
         }
         r.end_deferred_map(d, n);
@@ -273,7 +289,7 @@ fn table_to_reply(r: &mut Reply, lua_resp: u8, t: &Table) {
         let d = r.begin_deferred();
         let mut n = 0;
         for (k, _) in s.pairs::<Value, Value>().flatten() {
-            lua_to_reply(r, lua_resp, &k);
+            to_reply(r, lua_resp, &k, depth);
             n += 1;
         }
         r.end_deferred_set(d, n);
@@ -284,7 +300,7 @@ fn table_to_reply(r: &mut Reply, lua_resp: u8, t: &Table) {
     loop {
         match t.raw_get::<Value>(n + 1) {
             Ok(Value::Nil) | Err(_) => break,
-            Ok(v) => lua_to_reply(r, lua_resp, &v),
+            Ok(v) => to_reply(r, lua_resp, &v, depth),
         }
         n += 1;
     }

@@ -62,7 +62,7 @@ mod tests {
         assert_eq!(parse(b"return 1").unwrap(), (sflags::EVAL_COMPAT, 0));
         assert_eq!(
             parse(b"#!lua flags=no-writes,allow-oom\nreturn 1").unwrap(),
-            (sflags::NO_WRITES | sflags::ALLOW_OOM, 32)
+            (sflags::NO_WRITES | sflags::ALLOW_OOM, 31)
         );
         assert_eq!(parse(b"#!lua\nreturn 1").unwrap(), (0, 5));
         assert_eq!(parse(b"#!lua").unwrap_err(), "Invalid script shebang");
