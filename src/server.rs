@@ -776,7 +776,7 @@ impl Server {
         // A script runs past busy-reply-threshold and we are serving the
         // loop from inside it (`process_events_while_busy`).
         if crate::scripting::ctx().is_some() && !cmd.has(flags::ALLOW_BUSY) {
-            self.reject_code(c, Some(cmd.id), crate::scripting::busy::BUSY_EVAL);
+            self.reject_code(c, Some(cmd.id), crate::scripting::busy::busy_error());
             return;
         }
         if self.pause.active.is_some() {

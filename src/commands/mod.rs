@@ -16,6 +16,7 @@ pub mod bitops;
 pub mod connection;
 pub mod diagnostics;
 pub mod dump;
+pub mod functions;
 pub mod hashes;
 pub mod introspection;
 pub mod keys;
@@ -43,6 +44,7 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(connection::COMMANDS);
     v.extend_from_slice(diagnostics::COMMANDS);
     v.extend_from_slice(dump::COMMANDS);
+    v.extend_from_slice(functions::COMMANDS);
     v.extend_from_slice(hashes::COMMANDS);
     v.extend_from_slice(introspection::COMMANDS);
     v.extend_from_slice(keys::COMMANDS);

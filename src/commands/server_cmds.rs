@@ -1455,7 +1455,7 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     }
     // While a script is busy only SHUTDOWN NOSAVE may stop the server.
     if !nosave && crate::scripting::ctx().is_some() {
-        c.reply.err_code(crate::scripting::busy::BUSY_EVAL);
+        c.reply.err_code(crate::scripting::busy::busy_error());
         return;
     }
     if abort {

@@ -53,7 +53,15 @@ macro_rules! raising {
 mod trampolines {
     use mlua::ffi;
     use std::ffi::{c_char, c_int};
-    raising!(call, sha1hex, log, setresp, set_repl, acl_check_cmd);
+    raising!(
+        call,
+        sha1hex,
+        log,
+        setresp,
+        set_repl,
+        acl_check_cmd,
+        register_function
+    );
 }
 
 /// Register `f` as `R.<name>_raw` and its raising C twin as `R.<name>`.
@@ -221,6 +229,13 @@ pub fn rust_functions(lua: &Lua) -> mlua::Result<Table> {
             }
         })?,
         trampolines::acl_check_cmd,
+    )?;
+    register_raising(
+        lua,
+        &r,
+        "register_function",
+        lua.create_function(super::functions::register_function)?,
+        trampolines::register_function,
     )?;
     r.set("version", VERSION)?;
     r.set("version_num", VERSION_NUM)?;

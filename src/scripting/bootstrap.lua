@@ -125,14 +125,34 @@ G.module = nil
 G.require = nil
 G.package = nil
 
+local function missing(k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 3)
+end
+
+-- While FUNCTION LOAD runs the library code, globals are only a small
+-- `redis` table (register_function, log, versions), as in Redis.
+local load_redis = {
+  register_function = R.register_function,
+  log = R.log,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = R.version, REDIS_VERSION_NUM = R.version_num,
+}
+local load_globals = {redis = proxy(load_redis, function(_, k)
+  local v = rawget(load_redis, k)
+  if v == nil then missing(k) end
+  return v
+end)}
+local lookup = G
+local function set_loading(on)
+  lookup = on and load_globals or G
+end
+
 -- The environment of user code: reads of missing globals fail, writes fail.
 local env = proxy(G, function(_, k)
-  local v = rawget(G, k)
-  if v == nil then
-    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-  end
+  local v = rawget(lookup, k)
+  if v == nil then missing(k) end
   return v
 end)
 G._G = env
 
-return env, run, err_handler
+return env, run, set_loading

@@ -18,6 +18,7 @@
 pub mod api;
 pub mod busy;
 pub mod convert;
+pub mod functions;
 pub mod libs;
 pub mod shebang;
 
@@ -25,7 +26,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
+use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 
 use crate::net::Client;
 use crate::server::Server;
@@ -67,6 +68,10 @@ pub struct RunCtx {
     pub oom_at_start: bool,
     /// Ran past busy-reply-threshold (other clients get -BUSY).
     pub busy: bool,
+    /// EVAL rather than FCALL.
+    pub eval_mode: bool,
+    /// The calling command (FUNCTION STATS).
+    pub argv: Vec<Bytes>,
 }
 
 thread_local! {
@@ -88,22 +93,20 @@ pub fn ctx() -> Option<&'static mut RunCtx> {
     }
 }
 
-pub struct Engine {
+/// One Lua state with Redis's API, libraries and sandbox. EVAL scripts and
+/// FUNCTION libraries each have their own, as in Redis.
+pub struct Vm {
     pub lua: Lua,
     /// Environment of user code (the protected globals proxy).
-    env: Table,
-    /// `run(f)`: xpcall with Redis's error handler.
+    pub env: Table,
+    /// `run(f, ...)`: xpcall with Redis's error handler.
     runner: Function,
-    pub scripts: HashMap<String, Script>,
-    /// Bytes of the cached script bodies (used_memory_scripts_eval).
-    pub scripts_mem: usize,
-    lua_client: Option<Box<Client>>,
-    /// Scripts run since the last GC step.
-    pub gc_count: u32,
+    /// `set_loading(bool)`: globals seen while a FUNCTION LOAD runs.
+    set_loading: Function,
 }
 
-impl Engine {
-    pub fn new() -> Engine {
+impl Vm {
+    pub fn new() -> Vm {
         // SAFETY: the debug library is needed by the error handler; the
         // bootstrap removes it from the globals scripts see.
         let lua = unsafe {
@@ -114,19 +117,73 @@ impl Engine {
         };
         libs::open(&lua).expect("lua libraries");
         let r = api::rust_functions(&lua).expect("lua api");
-        let (env, runner, _handler): (Table, Function, Function) = lua
+        let (env, runner, set_loading): (Table, Function, Function) = lua
             .load(include_str!("bootstrap.lua"))
             .set_name("=cinnabar")
             .call(r)
             .expect("lua bootstrap");
-        Engine {
+        Vm {
             lua,
             env,
             runner,
+            set_loading,
+        }
+    }
+
+    /// Compile user code with the protected environment; `chunk` is
+    /// "@user_script" or "@user_function".
+    pub fn compile(&self, code: &[u8], chunk: &str) -> Result<Function, String> {
+        self.lua
+            .load(code)
+            .set_name(chunk)
+            .set_environment(self.env.clone())
+            .into_function()
+            .map_err(|e| match e {
+                mlua::Error::SyntaxError { message, .. } => message,
+                other => other.to_string(),
+            })
+    }
+
+    /// Run `f` under the error handler: Ok(value) or Err(error value).
+    pub fn protected_call(&self, f: &Function, args: MultiValue) -> mlua::Result<(bool, Value)> {
+        let mut a = MultiValue::new();
+        a.push_back(Value::Function(f.clone()));
+        a.extend(args);
+        self.runner.call(a)
+    }
+
+    pub fn set_loading(&self, on: bool) {
+        let _ = self.set_loading.call::<()>(on);
+    }
+}
+
+impl Default for Vm {
+    fn default() -> Self {
+        Vm::new()
+    }
+}
+
+pub struct Engine {
+    pub vm: Vm,
+    pub scripts: HashMap<String, Script>,
+    /// Bytes of the cached script bodies (used_memory_scripts_eval).
+    pub scripts_mem: usize,
+    lua_client: Option<Box<Client>>,
+    /// Scripts run since the last GC step.
+    pub gc_count: u32,
+    /// FUNCTION libraries (`functions.rs`).
+    pub functions: functions::Functions,
+}
+
+impl Engine {
+    pub fn new() -> Engine {
+        Engine {
+            vm: Vm::new(),
             scripts: HashMap::new(),
             scripts_mem: 0,
             lua_client: None,
             gc_count: 0,
+            functions: Default::default(),
         }
     }
 
@@ -142,18 +199,9 @@ impl Engine {
             return Ok(());
         }
         let func = self
-            .lua
-            .load(&body[skip..])
-            .set_name("@user_script")
-            .set_environment(self.env.clone())
-            .into_function()
-            .map_err(|e| {
-                let msg = match e {
-                    mlua::Error::SyntaxError { message, .. } => message,
-                    other => other.to_string(),
-                };
-                format!("Error compiling script (new function): {msg}")
-            })?;
+            .vm
+            .compile(&body[skip..], "@user_script")
+            .map_err(|msg| format!("Error compiling script (new function): {msg}"))?;
         self.scripts_mem += body.len() + sha.len();
         self.scripts.insert(
             sha.to_string(),
@@ -168,14 +216,14 @@ impl Engine {
 
     /// SCRIPT FLUSH: forget every script and start a fresh Lua state.
     pub fn flush(&mut self) {
-        let client = self.lua_client.take();
-        *self = Engine::new();
-        self.lua_client = client;
+        self.vm = Vm::new();
+        self.scripts.clear();
+        self.scripts_mem = 0;
     }
 
-    /// Memory of the Lua state (used_memory_lua).
+    /// Memory of the EVAL Lua state (used_memory_lua).
     pub fn lua_memory(&self) -> usize {
-        self.lua.used_memory()
+        self.vm.lua.used_memory()
     }
 }
 
@@ -215,25 +263,55 @@ pub struct Invocation<'a> {
     pub ro: bool,
 }
 
-/// Run a cached script for client `c` and write its reply (Redis's
-/// scriptPrepareForRun + luaCallFunction + scriptResetRun).
+/// Run a cached EVAL script for client `c` and write its reply.
 pub fn run(srv: &mut Server, c: &mut Client, inv: Invocation) {
     let Some(script) = srv.scripting.scripts.get(&inv.sha) else {
         c.reply
             .err_code("NOSCRIPT No matching script. Please use EVAL.");
         return;
     };
-    let flags = script.flags;
-    let func = script.func.clone();
+    let target = Target {
+        func: script.func.clone(),
+        flags: script.flags,
+        name: inv.sha.clone(),
+        eval_mode: true,
+        ro: inv.ro,
+    };
+    execute(srv, c, target, inv.keys, inv.args, &[]);
+}
+
+/// What runs: an EVAL script or a FUNCTION.
+pub struct Target {
+    pub func: Function,
+    pub flags: u32,
+    /// The sha of a script, the name of a function (error texts, STATS).
+    pub name: String,
+    /// EVAL (KEYS/ARGV globals) rather than FCALL (arguments).
+    pub eval_mode: bool,
+    /// *_RO variant.
+    pub ro: bool,
+}
+
+/// Run a script or function for client `c` and write its reply (Redis's
+/// scriptPrepareForRun + luaCallFunction + scriptResetRun). `argv` is the
+/// calling command, for FUNCTION STATS.
+pub fn execute(
+    srv: &mut Server,
+    c: &mut Client,
+    t: Target,
+    keys: &[Bytes],
+    args: &[Bytes],
+    argv: &[Bytes],
+) {
+    let flags = t.flags;
     let oom = srv.cfg.maxmemory > 0 && crate::alloc::used_memory() as u64 > srv.cfg.maxmemory;
     if flags & sflags::EVAL_COMPAT == 0 {
         if flags & sflags::NO_WRITES == 0 {
-            if let Some(misconf) = crate::persistence::background::writes_denied(srv) {
-                let _ = misconf;
+            if crate::persistence::background::writes_denied(srv).is_some() {
                 c.reply.err_code("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.");
                 return;
             }
-            if inv.ro {
+            if t.ro {
                 c.reply
                     .err("Can not execute a script with write flag using *_ro command.");
                 return;
@@ -244,8 +322,13 @@ pub fn run(srv: &mut Server, c: &mut Client, inv: Invocation) {
             return;
         }
     }
-    let lua = srv.scripting.lua.clone();
-    let runner = srv.scripting.runner.clone();
+    let vm = if t.eval_mode {
+        &srv.scripting.vm
+    } else {
+        &srv.scripting.functions.vm
+    };
+    let lua = vm.lua.clone();
+    let runner_vm_is_eval = t.eval_mode;
     let mut lc = match srv.scripting.lua_client.take() {
         Some(lc) => lc,
         None => new_lua_client(srv),
@@ -253,14 +336,22 @@ pub fn run(srv: &mut Server, c: &mut Client, inv: Invocation) {
     lc.db = c.db;
     lc.reply.resp = 2;
     lc.reply.clear();
-    let globals = lua.globals();
-    let _ = globals.raw_set("KEYS", convert::bytes_array(&lua, inv.keys).ok());
-    let _ = globals.raw_set("ARGV", convert::bytes_array(&lua, inv.args).ok());
+    let mut call_args = MultiValue::new();
+    let keys_t = convert::bytes_array(&lua, keys).ok();
+    let args_t = convert::bytes_array(&lua, args).ok();
+    if t.eval_mode {
+        let globals = lua.globals();
+        let _ = globals.raw_set("KEYS", keys_t);
+        let _ = globals.raw_set("ARGV", args_t);
+    } else {
+        call_args.push_back(keys_t.map(Value::Table).unwrap_or(Value::Nil));
+        call_args.push_back(args_t.map(Value::Table).unwrap_or(Value::Nil));
+    }
     let mut rc = RunCtx {
         srv: srv as *mut Server,
         lua_client: &mut *lc as *mut Client,
-        sha: inv.sha.clone(),
-        read_only: inv.ro || flags & sflags::NO_WRITES != 0,
+        sha: t.name.clone(),
+        read_only: t.ro || flags & sflags::NO_WRITES != 0,
         flags,
         wrote: false,
         repl: 3,
@@ -268,13 +359,26 @@ pub fn run(srv: &mut Server, c: &mut Client, inv: Invocation) {
         killed: false,
         oom_at_start: oom,
         busy: false,
+        eval_mode: t.eval_mode,
+        argv: argv.to_vec(),
     };
     let was_in_exec = srv.in_exec;
     // Commands called from scripts never block (Redis's DENY_BLOCKING).
     srv.in_exec = true;
     CTX.with(|x| x.set(&mut rc as *mut RunCtx));
     crate::scripting::api::install_hook(&lua);
-    let result: mlua::Result<(bool, Value)> = runner.call(func);
+    let result = {
+        let vm = if runner_vm_is_eval {
+            &srv.scripting.vm
+        } else {
+            &srv.scripting.functions.vm
+        };
+        let runner = vm.runner.clone();
+        let mut a = MultiValue::new();
+        a.push_back(Value::Function(t.func.clone()));
+        a.extend(call_args);
+        runner.call::<(bool, Value)>(a)
+    };
     lua.remove_hook();
     CTX.with(|x| x.set(std::ptr::null_mut()));
     srv.in_exec = was_in_exec;
@@ -290,14 +394,14 @@ pub fn run(srv: &mut Server, c: &mut Client, inv: Invocation) {
             }
             let mut text = e.msg.clone();
             if let (Some(src), Some(line)) = (&e.source, &e.line) {
-                text.push_str(&format!(" script: {}, on {}:{}.", inv.sha, src, line));
+                text.push_str(&format!(" script: {}, on {}:{}.", t.name, src, line));
             }
             convert::error_reply(&mut c.reply, &text, e.ignore_stats);
         }
         Err(e) => {
             c.reply.err(&format!(
                 "Error running script {}, {:.100}",
-                inv.sha,
+                t.name,
                 e.to_string()
             ));
         }
