@@ -296,6 +296,21 @@ impl Functions {
         self.libs.get(lib)?.functions.get(name)
     }
 
+    /// Bytes held for the libraries (code, names, descriptions).
+    pub fn memory(&self) -> usize {
+        self.libs
+            .values()
+            .map(|l| {
+                l.code.len()
+                    + l.name.len()
+                    + l.functions
+                        .values()
+                        .map(|f| f.name.len() + f.desc.as_ref().map_or(0, |d| d.len()) + 64)
+                        .sum::<usize>()
+            })
+            .sum()
+    }
+
     pub fn function_count(&self) -> usize {
         self.index.len()
     }
