@@ -8,6 +8,7 @@
 //! sees is a Redis error table and is located by the same handler.
 
 use std::cell::Cell;
+use std::ffi::c_int;
 
 use bytes::Bytes;
 use mlua::{HookTriggers, Lua, MultiValue, Table, Value, VmState, ffi};
@@ -50,11 +51,41 @@ macro_rules! raising {
     };
 }
 
+/// `redis.call` (`RAISE` true) and `redis.pcall`: the arguments go to the
+/// Rust side packed in one table (`n` = their count), so a call with
+/// thousands of arguments does not hit the C stack limit of a callback.
+unsafe extern "C-unwind" fn packed_call<const RAISE: bool>(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: plain Lua C API use on the running state; no Rust value with
+    // a destructor lives across lua_call/lua_error.
+    unsafe {
+        let n = ffi::lua_gettop(l);
+        ffi::lua_createtable(l, n, 1);
+        for i in 1..=n {
+            ffi::lua_pushvalue(l, i);
+            ffi::lua_rawseti(l, -2, i as _);
+        }
+        ffi::lua_pushinteger(l, n as _);
+        ffi::lua_setfield(l, -2, c"n".as_ptr());
+        ffi::lua_replace(l, 1);
+        ffi::lua_settop(l, 1);
+        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"cinnabar.call".as_ptr());
+        ffi::lua_insert(l, 1);
+        ffi::lua_call(l, 1, 2);
+        if ffi::lua_isnil(l, -1) == 0 {
+            if RAISE {
+                ffi::lua_error(l);
+            }
+            return 1;
+        }
+        ffi::lua_pop(l, 1);
+        1
+    }
+}
+
 mod trampolines {
     use mlua::ffi;
     use std::ffi::{c_char, c_int};
     raising!(
-        call,
         sha1hex,
         log,
         setresp,
@@ -81,13 +112,12 @@ fn register_raising(
 
 pub fn rust_functions(lua: &Lua) -> mlua::Result<Table> {
     let r = lua.create_table()?;
-    register_raising(
-        lua,
-        &r,
-        "call",
-        lua.create_function(raw_call)?,
-        trampolines::call,
-    )?;
+    lua.set_named_registry_value("cinnabar.call", lua.create_function(raw_call)?)?;
+    // SAFETY: both follow the Lua C function protocol.
+    unsafe {
+        r.set("call", lua.create_c_function(packed_call::<true>)?)?;
+        r.set("pcall", lua.create_c_function(packed_call::<false>)?)?;
+    }
     r.set(
         "error_reply",
         lua.create_function(|lua, args: MultiValue| match (args.len(), args.front()) {
@@ -285,7 +315,12 @@ fn to_argv(args: &MultiValue) -> Result<Vec<Bytes>, &'static str> {
 }
 
 /// `redis.call` / `redis.pcall`: returns (reply, nil) or (nil, error table).
-fn raw_call(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, Value)> {
+fn raw_call(lua: &Lua, packed: Table) -> mlua::Result<(Value, Value)> {
+    let n: usize = packed.raw_get("n").unwrap_or(0);
+    let mut args = MultiValue::with_capacity(n);
+    for i in 1..=n {
+        args.push_back(packed.raw_get(i)?);
+    }
     let Some(ctx) = ctx() else {
         return Ok((
             Value::Nil,
@@ -508,7 +543,7 @@ fn random(lua: &Lua, args: MultiValue) -> mlua::Result<Value> {
 pub fn install_hook(lua: &Lua) {
     let _ = lua.set_hook(
         HookTriggers::new().every_nth_instruction(HOOK_EVERY),
-        |_, _| {
+        |lua, _| {
             let Some(ctx) = ctx() else {
                 return Ok(VmState::Continue);
             };
@@ -516,8 +551,22 @@ pub fn install_hook(lua: &Lua) {
                 super::busy::on_hook(ctx);
             }
             if ctx.killed {
-                // Raised again at every hook, so a pcall in the script
-                // cannot swallow the kill for long.
+                // From now on the hook fires at every instruction and
+                // raises again, so a pcall in the script cannot swallow
+                // the kill.
+                // Our own frames (the error handler) are left to finish.
+                let _ = lua.set_hook(HookTriggers::new().every_nth_instruction(1), |_, dbg| {
+                    if dbg
+                        .source()
+                        .source
+                        .is_some_and(|s| s.starts_with("=cinnabar"))
+                    {
+                        return Ok(VmState::Continue);
+                    }
+                    Err(mlua::Error::runtime(
+                        "Script killed by user with SCRIPT KILL...",
+                    ))
+                });
                 return Err(mlua::Error::runtime(
                     "Script killed by user with SCRIPT KILL...",
                 ));

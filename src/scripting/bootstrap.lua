@@ -45,11 +45,7 @@ local redis = {}
 -- R.call & co are C functions raising the error half of the (value,
 -- error) pair their R.*_raw twin returns; pcall returns it instead.
 redis.call = R.call
-local raw_call = R.call_raw
-redis.pcall = function(...)
-  local r, e = raw_call(...)
-  return e or r
-end
+redis.pcall = R.pcall
 redis.error_reply = R.error_reply
 redis.status_reply = R.status_reply
 redis.sha1hex = R.sha1hex
