@@ -620,7 +620,9 @@ impl Server {
                     self.execute(c, argv);
                     // The arguments are gone once the command ran (argv-mem).
                     c.argv_len_sum = 0;
-                    if self.blocking.has_ready() {
+                    // Not while a busy script runs: its writes are served
+                    // to blocked clients once it has finished.
+                    if self.blocking.has_ready() && crate::scripting::ctx().is_none() {
                         crate::blocking::handle_ready(self);
                     }
                 }

@@ -1105,6 +1105,10 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             srv.active_expire_enabled = atoi(&argv[2]) != 0;
             c.reply.ok();
         }
+        ("set-disable-deny-scripts", 3) => {
+            srv.scripting.disable_deny_script = atoi(&argv[2]) != 0;
+            c.reply.ok();
+        }
         ("log", 3) => {
             log_warning!("DEBUG LOG: {}", text(&argv[2]));
             c.reply.ok();

@@ -66,7 +66,7 @@ unsafe extern "C-unwind" fn packed_call<const RAISE: bool>(l: *mut ffi::lua_Stat
         }
         ffi::lua_pushinteger(l, n as _);
         ffi::lua_setfield(l, -2, c"n".as_ptr());
-        ffi::lua_replace(l, 1);
+        ffi::lua_insert(l, 1);
         ffi::lua_settop(l, 1);
         ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"cinnabar.call".as_ptr());
         ffi::lua_insert(l, 1);
@@ -397,7 +397,7 @@ fn script_call(
             ));
         }
     };
-    if cmd.has(flags::NOSCRIPT) {
+    if cmd.has(flags::NOSCRIPT) && !srv.scripting.disable_deny_script {
         return Err(rejected(
             srv,
             Some(cmd.id),

@@ -173,6 +173,8 @@ pub struct Engine {
     pub gc_count: u32,
     /// FUNCTION libraries (`functions.rs`).
     pub functions: functions::Functions,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: `noscript` commands are allowed.
+    pub disable_deny_script: bool,
 }
 
 impl Engine {
@@ -184,6 +186,7 @@ impl Engine {
             lua_client: None,
             gc_count: 0,
             functions: Default::default(),
+            disable_deny_script: false,
         }
     }
 
