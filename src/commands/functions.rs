@@ -17,6 +17,8 @@ pub const COMMANDS: &[(&str, Handler)] = &[
     ("function|list", function_list),
     ("function|stats", function_stats),
     ("function|kill", function_kill),
+    ("function|dump", function_dump),
+    ("function|restore", function_restore),
     ("function|help", function_help),
 ];
 
@@ -197,6 +199,33 @@ fn function_stats(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
     c.reply.int(srv.scripting.functions.libs.len() as i64);
     c.reply.bulk_str("functions_count");
     c.reply.int(srv.scripting.functions.function_count() as i64);
+}
+
+fn function_dump(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
+    let payload = srv.scripting.functions.dump();
+    c.reply.bulk(&payload);
+}
+
+fn function_restore(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    let policy = match argv.get(3) {
+        None => "append",
+        Some(p) if argv.len() == 4 && is(p, "flush") => "flush",
+        Some(p) if argv.len() == 4 && is(p, "append") => "append",
+        Some(p) if argv.len() == 4 && is(p, "replace") => "replace",
+        Some(_) => {
+            c.reply.err(
+                "Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+            );
+            return;
+        }
+    };
+    match srv.scripting.functions.restore(&argv[2], policy) {
+        Ok(()) => {
+            srv.dirty += 1;
+            c.reply.ok();
+        }
+        Err(e) => c.reply.err(&e),
+    }
 }
 
 fn function_kill(srv: &mut Server, c: &mut Client, _: &[Bytes]) {

@@ -291,6 +291,61 @@ impl Functions {
         self.vm = Vm::new();
     }
 
+    /// FUNCTION DUMP: every library as an RDB function opcode + code, then
+    /// the RDB version and a CRC-64, like a DUMP payload.
+    pub fn dump(&self) -> Vec<u8> {
+        use crate::persistence::{RDB_VERSION, op, rdb};
+        let mut out = Vec::new();
+        for lib in self.libs.values() {
+            out.push(op::FUNCTION2);
+            rdb::write_string(&mut out, &lib.code, false);
+        }
+        out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+        let crc = rdb::crc64(0, &out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// FUNCTION RESTORE: the libraries of a FUNCTION DUMP payload, added
+    /// per `policy` ("flush", "append" or "replace"); all or nothing.
+    pub fn restore(&mut self, payload: &[u8], policy: &str) -> Result<(), String> {
+        use crate::persistence::{op, rdb_load};
+        if !rdb_load::verify_dump_payload(payload) {
+            return Err("DUMP payload version or checksum are wrong".into());
+        }
+        let body = &payload[..payload.len() - 10];
+        let mut r = rdb_load::Reader::new(body);
+        let mut codes = Vec::new();
+        while r.remaining() > 0 {
+            let t = r.byte().map_err(|_| "can not read data type".to_string())?;
+            if t != op::FUNCTION2 {
+                return Err("given type is not a function".into());
+            }
+            let code = r
+                .string()
+                .map_err(|_| "failed loading the given functions payload".to_string())?;
+            codes.push(Bytes::from(code));
+        }
+        // Build the resulting set of libraries in a fresh state, then swap.
+        let mut fresh = Functions::default();
+        if policy != "flush" {
+            for lib in self.libs.values() {
+                let replaced = policy == "replace"
+                    && codes
+                        .iter()
+                        .any(|c| metadata(c).is_ok_and(|(n, _)| n == lib.name));
+                if !replaced {
+                    fresh.load(&lib.code, false)?;
+                }
+            }
+        }
+        for code in &codes {
+            fresh.load(code, false)?;
+        }
+        *self = fresh;
+        Ok(())
+    }
+
     pub fn find(&self, name: &str) -> Option<&FuncInfo> {
         let lib = self.index.get(name)?;
         self.libs.get(lib)?.functions.get(name)
