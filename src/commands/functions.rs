@@ -97,7 +97,10 @@ fn function_delete(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 }
 
 fn function_flush(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
-    if argv.len() > 3 || (argv.len() == 3 && !is(&argv[2], "sync") && !is(&argv[2], "async")) {
+    if argv.len() > 3 {
+        return syntax_error(c, argv);
+    }
+    if argv.len() == 3 && !is(&argv[2], "sync") && !is(&argv[2], "async") {
         c.reply
             .err("FUNCTION FLUSH only supports SYNC|ASYNC option");
         return;
@@ -206,7 +209,18 @@ fn function_dump(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
     c.reply.bulk(&payload);
 }
 
+/// Redis's addReplySubcommandSyntaxError.
+fn syntax_error(c: &mut Client, argv: &[Bytes]) {
+    c.reply.err(&format!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
+        super::text(&argv[1])
+    ));
+}
+
 fn function_restore(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    if argv.len() > 4 {
+        return syntax_error(c, argv);
+    }
     let policy = match argv.get(3) {
         None => "append",
         Some(p) if argv.len() == 4 && is(p, "flush") => "flush",

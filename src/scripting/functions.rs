@@ -52,6 +52,8 @@ fn valid_name(n: &[u8]) -> bool {
     !n.is_empty() && n.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }
 
+const LOAD_TIMEOUT_MS: i64 = 500;
+
 const BAD_NAME: &str = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
 fn lua_str(v: &Value) -> Option<Vec<u8>> {
@@ -165,7 +167,7 @@ pub fn register_function(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, Va
     let dup = LOADING.with(|l| {
         l.borrow()
             .as_ref()
-            .is_some_and(|v| v.iter().any(|f| f.name == name))
+            .is_some_and(|v| v.iter().any(|f| f.name.eq_ignore_ascii_case(&name)))
     });
     if dup {
         return err("Function already exists in the library");
@@ -239,13 +241,29 @@ impl Functions {
             .map_err(|m| format!("Error compiling function: {m}"))?;
         LOADING.with(|l| *l.borrow_mut() = Some(Vec::new()));
         self.vm.set_loading(true);
+        // Library code gets 500 ms to register its functions.
+        let deadline = crate::util::time::now_ms() + LOAD_TIMEOUT_MS;
+        let _ = self.vm.lua.set_hook(
+            mlua::HookTriggers::new().every_nth_instruction(100_000),
+            move |_, _| {
+                if crate::util::time::now_ms() > deadline {
+                    return Err(mlua::Error::runtime("FUNCTION LOAD timeout"));
+                }
+                Ok(mlua::VmState::Continue)
+            },
+        );
         let res = self.vm.protected_call(&chunk, MultiValue::new());
+        self.vm.lua.remove_hook();
         self.vm.set_loading(false);
         let registered = LOADING.with(|l| l.borrow_mut().take()).unwrap_or_default();
         match res {
             Ok((true, _)) => {}
             Ok((false, v)) => {
-                let e = super::convert::ErrorInfo::from_value(&v);
+                let mut e = super::convert::ErrorInfo::from_value(&v);
+                if e.msg.contains("FUNCTION LOAD timeout") {
+                    // Raised by our hook (an mlua error, not a Redis table).
+                    e.msg = "ERR FUNCTION LOAD timeout".into();
+                }
                 return Err(format!("Error registering functions: {}", e.msg));
             }
             Err(e) => return Err(format!("Error registering functions: {e}")),
@@ -254,7 +272,7 @@ impl Functions {
             return Err("No functions registered".into());
         }
         for f in &registered {
-            if let Some(owner) = self.index.get(&f.name)
+            if let Some(owner) = self.index.get(&f.name.to_ascii_lowercase())
                 && *owner != name
             {
                 return Err(format!("Function {} already exists", f.name));
@@ -267,7 +285,7 @@ impl Functions {
             functions: BTreeMap::new(),
         };
         for f in registered {
-            self.index.insert(f.name.clone(), name.clone());
+            self.index.insert(f.name.to_ascii_lowercase(), name.clone());
             lib.functions.insert(f.name.clone(), f);
         }
         self.libs.insert(name.clone(), lib);
@@ -280,7 +298,7 @@ impl Functions {
             return false;
         };
         for f in lib.functions.keys() {
-            self.index.remove(f);
+            self.index.remove(&f.to_ascii_lowercase());
         }
         true
     }
@@ -346,9 +364,12 @@ impl Functions {
         Ok(())
     }
 
+    /// A function by name, case-insensitively as Redis.
     pub fn find(&self, name: &str) -> Option<&FuncInfo> {
-        let lib = self.index.get(name)?;
-        self.libs.get(lib)?.functions.get(name)
+        let lib = self.libs.get(self.index.get(&name.to_ascii_lowercase())?)?;
+        lib.functions
+            .values()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
     }
 
     /// Bytes held for the libraries (code, names, descriptions).
