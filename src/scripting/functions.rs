@@ -344,6 +344,15 @@ impl Functions {
                 .map_err(|_| "failed loading the given functions payload".to_string())?;
             codes.push(Bytes::from(code));
         }
+        if policy == "append" {
+            for code in &codes {
+                if let Ok((name, _)) = metadata(code)
+                    && self.libs.contains_key(&name)
+                {
+                    return Err(format!("Library {name} already exists"));
+                }
+            }
+        }
         // Build the resulting set of libraries in a fresh state, then swap.
         let mut fresh = Functions::default();
         if policy != "flush" {
