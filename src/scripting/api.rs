@@ -543,30 +543,33 @@ fn random(lua: &Lua, args: MultiValue) -> mlua::Result<Value> {
 pub fn install_hook(lua: &Lua) {
     let _ = lua.set_hook(
         HookTriggers::new().every_nth_instruction(HOOK_EVERY),
-        |lua, _| {
+        |lua, dbg| {
             let Some(ctx) = ctx() else {
                 return Ok(VmState::Continue);
             };
             if !ctx.killed {
                 super::busy::on_hook(ctx);
+                if ctx.killed {
+                    // From now on the hook fires at every instruction (same
+                    // hook, count 1) and raises again, so a pcall in the
+                    // script cannot swallow the kill.
+                    // SAFETY: only the count of the installed hook changes.
+                    let _ = unsafe {
+                        lua.exec_raw::<()>((), |l| {
+                            ffi::lua_sethook(l, ffi::lua_gethook(l), ffi::lua_gethookmask(l), 1);
+                        })
+                    };
+                }
             }
             if ctx.killed {
-                // From now on the hook fires at every instruction and
-                // raises again, so a pcall in the script cannot swallow
-                // the kill.
                 // Our own frames (the error handler) are left to finish.
-                let _ = lua.set_hook(HookTriggers::new().every_nth_instruction(1), |_, dbg| {
-                    if dbg
-                        .source()
-                        .source
-                        .is_some_and(|s| s.starts_with("=cinnabar"))
-                    {
-                        return Ok(VmState::Continue);
-                    }
-                    Err(mlua::Error::runtime(
-                        "Script killed by user with SCRIPT KILL...",
-                    ))
-                });
+                if dbg
+                    .source()
+                    .source
+                    .is_some_and(|s| s.starts_with("=cinnabar"))
+                {
+                    return Ok(VmState::Continue);
+                }
                 return Err(mlua::Error::runtime(
                     "Script killed by user with SCRIPT KILL...",
                 ));
