@@ -370,7 +370,8 @@ impl Server {
     /// The client running the script is out of its slab slot, so it is not
     /// served here: a read event for it is remembered in `pending_reads`
     /// for after the script (the poll is edge-triggered, the event would be
-    /// lost otherwise). Every other client's command is refused with -BUSY
+    /// lost otherwise). Every other client is read (see below), and its
+    /// command is refused with -BUSY
     /// by `process_command` unless it may run meanwhile (flag `allow-busy`:
     /// SCRIPT KILL, SHUTDOWN NOSAVE, ...). Replies are written before going
     /// back to the script; SHUTDOWN NOSAVE exits from here.
@@ -408,6 +409,22 @@ impl Server {
             } else {
                 self.handle_readable(key);
             }
+        }
+        // Events of the outer loop's batch not handled yet (it is running
+        // the script) will not be reported again (edge-triggered): try
+        // every listener and every client once; an idle socket answers
+        // WouldBlock at once.
+        for li in 0..self.listeners.len() {
+            self.accept(li);
+        }
+        let idle: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, s)| s.is_some())
+            .map(|(key, _)| key)
+            .collect();
+        for key in idle {
+            self.handle_readable(key);
         }
         self.before_sleep();
         self.pending_reads.extend(later);
