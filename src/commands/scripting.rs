@@ -89,6 +89,7 @@ fn eval_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], by_sha: bool, 
             keys: &argv[3..split],
             args: &argv[split..],
             ro,
+            argv,
         },
     );
 }

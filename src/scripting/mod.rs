@@ -264,6 +264,8 @@ pub struct Invocation<'a> {
     pub args: &'a [Bytes],
     /// EVAL_RO / EVALSHA_RO.
     pub ro: bool,
+    /// The calling command.
+    pub argv: &'a [Bytes],
 }
 
 /// Run a cached EVAL script for client `c` and write its reply.
@@ -280,7 +282,7 @@ pub fn run(srv: &mut Server, c: &mut Client, inv: Invocation) {
         eval_mode: true,
         ro: inv.ro,
     };
-    execute(srv, c, target, inv.keys, inv.args, &[]);
+    execute(srv, c, target, inv.keys, inv.args, inv.argv);
 }
 
 /// What runs: an EVAL script or a FUNCTION.
@@ -388,7 +390,19 @@ pub fn execute(
     let lua_resp = lc.reply.resp;
     srv.scripting.lua_client = Some(lc);
     match result {
-        Ok((true, v)) => convert::lua_to_reply(&mut c.reply, lua_resp, &v),
+        Ok((true, v)) => {
+            let errors = c.reply.errors;
+            let bytes = c.reply.buf.len();
+            convert::lua_to_reply(&mut c.reply, lua_resp, &v);
+            // A returned error table already counted (redis.pcall's): the
+            // call still failed.
+            if c.reply.errors == errors
+                && c.reply.buf.get(bytes) == Some(&b'-')
+                && let Ok(cmd) = srv.table.lookup(argv)
+            {
+                srv.cmd_stats[cmd.id].failed += 1;
+            }
+        }
         Ok((false, v)) => {
             let mut e = convert::ErrorInfo::from_value(&v);
             if rc.killed {
@@ -400,6 +414,13 @@ pub fn execute(
                 text.push_str(&format!(" script: {}, on {}:{}.", t.name, src, line));
             }
             convert::error_reply(&mut c.reply, &text, e.ignore_stats);
+            if e.ignore_stats {
+                // Already in the error statistics, but the script call
+                // itself still failed.
+                if let Ok(cmd) = srv.table.lookup(argv) {
+                    srv.cmd_stats[cmd.id].failed += 1;
+                }
+            }
         }
         Err(e) => {
             c.reply.err(&format!(
