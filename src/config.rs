@@ -205,8 +205,15 @@ pub static DIRECTIVES: &[Directive] = &[
     d("slowlog-log-slower-than", LL, "10000", YES, YES),
     d("slowlog-max-len", Kind::Int(0, i64::MAX), "128", YES, YES),
     d("notify-keyspace-events", Kind::Str, "", YES, YES),
-    d("lua-time-limit", LL, "5000", YES, NO),
-    d("busy-reply-threshold", LL, "5000", YES, NO),
+    // How long a script runs before other clients get -BUSY (scripting/busy.rs).
+    da(
+        "busy-reply-threshold",
+        &["lua-time-limit"],
+        LL,
+        "5000",
+        YES,
+        YES,
+    ),
     d("maxmemory", Kind::Mem(0, i64::MAX), "0", YES, YES),
     d(
         "maxmemory-policy",

@@ -31,6 +31,7 @@ pub mod propagate;
 pub mod pubsub;
 pub mod replication;
 pub mod resp;
+pub mod scripting;
 pub mod server;
 pub mod slowlog;
 pub mod supervise;

@@ -182,7 +182,7 @@ pub struct Server {
     /// `c.reply.errors` when the last `call` ended: a command's failure is
     /// judged on the errors emitted since, so EXEC does not count the
     /// errors of the commands it ran.
-    err_mark: u32,
+    pub(crate) err_mark: u32,
     /// Pub/Sub subscriptions (see `crate::pubsub`).
     pub pubsub: crate::pubsub::PubSub,
     /// EXEC is running its queue.
@@ -215,6 +215,8 @@ pub struct Server {
     pub monitors: crate::monitor::Monitors,
     /// CLIENT PAUSE state (`crate::pause`).
     pub pause: crate::pause::ClientPause,
+    /// Lua scripting (`crate::scripting`).
+    pub scripting: crate::scripting::Engine,
 }
 
 fn random_hex(n: usize) -> String {
@@ -288,6 +290,7 @@ impl Server {
             latency: Default::default(),
             monitors: Default::default(),
             pause: Default::default(),
+            scripting: Default::default(),
             cfg,
         })
     }
@@ -419,6 +422,79 @@ impl Server {
                 self.cron();
                 next_cron = mono_us() + 1_000_000 / self.cfg.hz.max(1) as u64;
             }
+        }
+    }
+
+    /// Serve the other clients while a script runs longer than
+    /// `busy-reply-threshold` (Redis's processEventsWhileBlocked); called
+    /// from the script's Lua hook, so this runs *inside* a command.
+    ///
+    /// The client running the script is out of its slab slot, so it is not
+    /// served here: a read event for it is remembered in `pending_reads`
+    /// for after the script (the poll is edge-triggered, the event would be
+    /// lost otherwise). Every other client is read (see below), and its
+    /// command is refused with -BUSY
+    /// by `process_command` unless it may run meanwhile (flag `allow-busy`:
+    /// SCRIPT KILL, SHUTDOWN NOSAVE, ...). Replies are written before going
+    /// back to the script; SHUTDOWN NOSAVE exits from here.
+    pub fn process_events_while_busy(&mut self) {
+        let mut events = Events::with_capacity(128);
+        if let Err(e) = self.poll.poll(&mut events, Some(Duration::ZERO))
+            && e.kind() != std::io::ErrorKind::Interrupted
+        {
+            log_warning!("epoll error: {e}");
+        }
+        self.now_ms = now_ms();
+        let mut later = Vec::new();
+        let again = std::mem::take(&mut self.pending_reads);
+        for ev in events.iter() {
+            let t = ev.token().0;
+            if t < LISTENER_TOKENS {
+                self.accept(t);
+                continue;
+            }
+            let key = t - LISTENER_TOKENS;
+            if matches!(self.clients.get(key), Some(None)) {
+                later.push(key);
+                continue;
+            }
+            if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                self.handle_readable(key);
+            }
+            if ev.is_writable() {
+                self.handle_writable(key);
+            }
+        }
+        for key in again {
+            if matches!(self.clients.get(key), Some(None)) {
+                later.push(key);
+            } else {
+                self.handle_readable(key);
+            }
+        }
+        // Events of the outer loop's batch not handled yet (it is running
+        // the script) will not be reported again (edge-triggered): try
+        // every listener and every client once; an idle socket answers
+        // WouldBlock at once.
+        for li in 0..self.listeners.len() {
+            self.accept(li);
+        }
+        let idle: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, s)| s.is_some())
+            .map(|(key, _)| key)
+            .collect();
+        for key in idle {
+            self.handle_readable(key);
+        }
+        self.before_sleep();
+        self.pending_reads.extend(later);
+        if self.shutdown_asap {
+            if self.prepare_shutdown() {
+                std::process::exit(self.exit_code);
+            }
+            self.shutdown_asap = false;
         }
     }
 
@@ -623,7 +699,9 @@ impl Server {
                     self.execute(c, argv);
                     // The arguments are gone once the command ran (argv-mem).
                     c.argv_len_sum = 0;
-                    if self.blocking.has_ready() {
+                    // Not while a busy script runs: its writes are served
+                    // to blocked clients once it has finished.
+                    if self.blocking.has_ready() && crate::scripting::ctx().is_none() {
                         crate::blocking::handle_ready(self);
                     }
                 }
@@ -782,6 +860,12 @@ impl Server {
                         .is_some_and(|m| m.cmds.iter().any(|(q, _)| q.has(flags::WRITE)))))
         {
             self.reject_code(c, Some(cmd.id), &misconf);
+            return;
+        }
+        // A script runs past busy-reply-threshold and we are serving the
+        // loop from inside it (`process_events_while_busy`).
+        if crate::scripting::ctx().is_some() && !cmd.has(flags::ALLOW_BUSY) {
+            self.reject_code(c, Some(cmd.id), crate::scripting::busy::busy_error());
             return;
         }
         if self.pause.active.is_some() {

@@ -373,20 +373,43 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
             "{}",
             bytes_to_human(sysmem)
         );
-        // No scripting engine: no memory for it.
-        field!(out, "used_memory_lua", "0");
-        field!(out, "used_memory_vm_eval", "0");
-        field!(out, "used_memory_lua_human", "0B");
-        field!(out, "used_memory_scripts_eval", "0");
-        field!(out, "number_of_cached_scripts", "0");
-        field!(out, "number_of_functions", "0");
-        field!(out, "number_of_libraries", "0");
-        field!(out, "used_memory_vm_functions", "0");
-        field!(out, "used_memory_vm_total", "0");
-        field!(out, "used_memory_vm_total_human", "0B");
-        field!(out, "used_memory_functions", "0");
-        field!(out, "used_memory_scripts", "0");
-        field!(out, "used_memory_scripts_human", "0B");
+        let sc = &srv.scripting;
+        let lua_eval = sc.lua_memory();
+        let lua_funcs = sc.functions.vm.lua.used_memory();
+        let funcs_mem = sc.functions.memory();
+        field!(out, "used_memory_lua", "{lua_eval}");
+        field!(out, "used_memory_vm_eval", "{lua_eval}");
+        field!(
+            out,
+            "used_memory_lua_human",
+            "{}",
+            bytes_to_human(lua_eval as u64)
+        );
+        field!(out, "used_memory_scripts_eval", "{}", sc.scripts_mem);
+        field!(out, "number_of_cached_scripts", "{}", sc.scripts.len());
+        field!(
+            out,
+            "number_of_functions",
+            "{}",
+            sc.functions.function_count()
+        );
+        field!(out, "number_of_libraries", "{}", sc.functions.libs.len());
+        field!(out, "used_memory_vm_functions", "{lua_funcs}");
+        field!(out, "used_memory_vm_total", "{}", lua_eval + lua_funcs);
+        field!(
+            out,
+            "used_memory_vm_total_human",
+            "{}",
+            bytes_to_human((lua_eval + lua_funcs) as u64)
+        );
+        field!(out, "used_memory_functions", "{funcs_mem}");
+        field!(out, "used_memory_scripts", "{}", sc.scripts_mem + funcs_mem);
+        field!(
+            out,
+            "used_memory_scripts_human",
+            "{}",
+            bytes_to_human((sc.scripts_mem + funcs_mem) as u64)
+        );
         field!(out, "maxmemory", "{maxmemory}");
         field!(out, "maxmemory_human", "{}", bytes_to_human(maxmemory));
         field!(
@@ -1140,6 +1163,10 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             srv.active_expire_enabled = atoi(&argv[2]) != 0;
             c.reply.ok();
         }
+        ("set-disable-deny-scripts", 3) => {
+            srv.scripting.disable_deny_script = atoi(&argv[2]) != 0;
+            c.reply.ok();
+        }
         ("log", 3) => {
             log_warning!("DEBUG LOG: {}", text(&argv[2]));
             c.reply.ok();
@@ -1509,6 +1536,11 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     }
     if (abort && (save || nosave || now || force)) || (save && nosave) {
         c.reply.err(super::SYNTAX_ERR);
+        return;
+    }
+    // While a script is busy only SHUTDOWN NOSAVE may stop the server.
+    if !nosave && crate::scripting::ctx().is_some() {
+        c.reply.err_code(crate::scripting::busy::busy_error());
         return;
     }
     if abort {

@@ -220,7 +220,11 @@ fn sort_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], readonly: bool
         Some(_) => return c.reply.err_code(WRONGTYPE),
     };
     // A set in hash order would store differently on each server: sort it.
-    if o.dontsort && matches!(kind, Some(Source::Set)) && o.store.is_some() {
+    // So too from a script (its output must be deterministic).
+    if o.dontsort
+        && matches!(kind, Some(Source::Set))
+        && (o.store.is_some() || crate::scripting::ctx().is_some())
+    {
         o.dontsort = false;
         o.alpha = true;
         o.by = None;
