@@ -27,6 +27,7 @@ pub mod pause;
 pub mod persistence;
 pub mod propagate;
 pub mod pubsub;
+pub mod replica;
 pub mod replication;
 pub mod resp;
 pub mod server;

@@ -187,7 +187,11 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     c.reply.bulk_str("mode");
     c.reply.bulk_str("standalone");
     c.reply.bulk_str("role");
-    c.reply.bulk_str("master");
+    c.reply.bulk_str(if srv.master_link.is_some() {
+        "replica"
+    } else {
+        "master"
+    });
     c.reply.bulk_str("modules");
     c.reply.array_len(0);
 }

@@ -204,17 +204,6 @@ fn mimalloc_version() -> String {
 
 /// The replication id INFO reports. Replication does not exist yet; the id
 /// is random per process, as Redis's is at start.
-fn master_replid() -> &'static str {
-    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ID.get_or_init(|| {
-        use rand::RngExt;
-        let mut r = rand::rng();
-        (0..40)
-            .map(|_| format!("{:x}", r.random_range(0..16u8)))
-            .collect()
-    })
-}
-
 fn ratio(a: f64, b: f64) -> f64 {
     if b == 0.0 { 0.0 } else { a / b }
 }
@@ -574,22 +563,15 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
 
     if sel.want("replication") {
         header(&mut out, "Replication");
-        field!(out, "role", "master");
-        field!(out, "connected_slaves", "0");
-        field!(out, "master_failover_state", "no-failover");
-        field!(out, "master_replid", "{}", master_replid());
-        field!(out, "master_replid2", "{}", "0".repeat(40));
-        field!(out, "master_repl_offset", "0");
-        field!(out, "second_repl_offset", "-1");
-        field!(out, "repl_backlog_active", "0");
-        field!(
-            out,
-            "repl_backlog_size",
-            "{}",
-            srv.cfg.get("repl-backlog-size").unwrap_or("1048576")
-        );
-        field!(out, "repl_backlog_first_byte_offset", "0");
-        field!(out, "repl_backlog_histlen", "0");
+        let role = if srv.master_link.is_some() {
+            "slave"
+        } else {
+            "master"
+        };
+        field!(out, "role", "{}", role);
+        crate::replica::info_link(srv, &mut out);
+        crate::replication::info_replicas(srv, &mut out);
+        crate::replication::info_history(srv, &mut out);
     }
 
     if sel.want("cpu") {

@@ -133,6 +133,12 @@ pub struct Client {
     /// Unix time (s) the output buffer soft limit was first reached, 0 if
     /// under it (`net::obuf`).
     pub obuf_soft_since: i64,
+    /// The link to our master (`crate::replica`).
+    pub is_master: bool,
+    /// REPLCONF listening-port / ip-address / capa psync2 of a replica.
+    pub replica_port: u16,
+    pub replica_ip: String,
+    pub replica_capa_psync2: bool,
 }
 
 pub enum ReadResult {
@@ -198,6 +204,10 @@ impl Client {
             monitor: false,
             tracking: Default::default(),
             obuf_soft_since: 0,
+            is_master: false,
+            replica_port: 0,
+            replica_ip: String::new(),
+            replica_capa_psync2: false,
         }
     }
 
