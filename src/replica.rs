@@ -26,7 +26,7 @@ use std::io::{Read, Write};
 use bytes::Bytes;
 use mio::{Interest, Token};
 
-use crate::net::client::{Client, Conn, ReplyMode};
+use crate::net::client::{Client, Conn};
 use crate::server::Server;
 
 /// The poll token of the link while it is not a client yet.
@@ -69,6 +69,9 @@ pub struct MasterLink {
     pub client: Option<(usize, u64)>,
     last_ack_ms: i64,
     last_attempt_ms: i64,
+    /// Keys given a TTL by our own clients (writable replica): we expire
+    /// those ourselves, the master does not know them.
+    local_expires: std::collections::HashSet<(usize, Bytes)>,
 }
 
 static REPLICA_MODE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -121,6 +124,7 @@ pub fn set_master(srv: &mut Server, host: &str, port: u16, at_start: bool) {
         client: None,
         last_ack_ms: 0,
         last_attempt_ms: 0,
+        local_expires: Default::default(),
     });
     REPLICA_MODE.store(true, std::sync::atomic::Ordering::Relaxed);
     srv.sync_propagation();
@@ -522,7 +526,6 @@ fn become_connected(srv: &mut Server) {
     };
     c.is_master = true;
     c.authenticated = true;
-    c.reply_mode = ReplyMode::Off;
     c.query.extend_from_slice(&rest);
     if let Some(l) = srv.master_link.as_mut() {
         l.client = Some((slot, c.id));
@@ -553,7 +556,18 @@ pub fn send_ack(srv: &mut Server, c: &mut Client) {
 
 /// A command from the master was applied: it advances our offset and goes
 /// on to our own replicas.
-pub fn applied(srv: &mut Server, argv_bytes: &[u8]) {
+/// Its reply (written from `mark` on) is dropped; an error is logged.
+pub fn applied(srv: &mut Server, c: &mut Client, name: &str, mark: usize, argv_bytes: &[u8]) {
+    if c.reply.buf.len() > mark && name != "replconf" {
+        let out = c.reply.buf.split_off(mark);
+        if out.first() == Some(&b'-') {
+            let end = out.iter().position(|&b| b == b'\r').unwrap_or(out.len());
+            let msg = String::from_utf8_lossy(&out[1..end.min(4097)]);
+            crate::log_warning!(
+                "== CRITICAL == This replica is sending an error to its master: '{msg}' after processing the command '{name}'"
+            );
+        }
+    }
     if srv.replicas.wants_stream() {
         crate::replication::feed_bytes(srv, argv_bytes);
     } else {
@@ -583,6 +597,7 @@ pub fn client_freed(srv: &mut Server, c: &Client) {
 pub fn cron(srv: &mut Server) {
     let now = srv.now_ms;
     let timeout = cfg_i64(srv, "repl-timeout", 60) * 1000;
+    expire_local_keys(srv);
     let Some(l) = srv.master_link.as_mut() else {
         return;
     };
@@ -625,6 +640,64 @@ pub fn cron(srv: &mut Server) {
                 fail(srv, what);
             }
         }
+    }
+}
+
+/// Around a write by one of our own clients (a writable replica): it
+/// sees expired keys as gone, as on a master, and keys it leaves with a
+/// TTL are remembered to be expired here.
+pub fn local_write(
+    srv: &mut Server,
+    before: bool,
+    db: usize,
+    cmd: &crate::commands::table::Command,
+    argv: &[Bytes],
+) {
+    REPLICA_MODE.store(!before, std::sync::atomic::Ordering::Relaxed);
+    if before {
+        return;
+    }
+    let keys: Vec<Bytes> = cmd
+        .get_keys(argv)
+        .into_iter()
+        .map(|i| argv[i].clone())
+        .collect();
+    for k in keys {
+        if srv.dbs[db].get_expire(&k).is_some()
+            && let Some(l) = srv.master_link.as_mut()
+        {
+            l.local_expires.insert((db, k));
+        }
+    }
+}
+
+/// Expire the keys our own clients gave a TTL (expireSlaveKeys).
+fn expire_local_keys(srv: &mut Server) {
+    let Some(l) = srv.master_link.as_mut() else {
+        return;
+    };
+    if l.local_expires.is_empty() {
+        return;
+    }
+    let keys = std::mem::take(&mut l.local_expires);
+    let now = srv.now_ms;
+    let mut keep = std::collections::HashSet::new();
+    REPLICA_MODE.store(false, std::sync::atomic::Ordering::Relaxed);
+    for (db, k) in keys {
+        match srv.dbs[db].get_expire(&k) {
+            Some(t) if t <= now => {
+                srv.dbs[db].expire_if_needed(&k, now);
+            }
+            Some(_) => {
+                keep.insert((db, k));
+            }
+            None => {}
+        }
+    }
+    REPLICA_MODE.store(true, std::sync::atomic::Ordering::Relaxed);
+    srv.drain_expired(None);
+    if let Some(l) = srv.master_link.as_mut() {
+        l.local_expires.extend(keep);
     }
 }
 

@@ -329,6 +329,14 @@ pub fn feed(srv: &mut Server, ops: &[(usize, Vec<Bytes>)]) {
     feed_bytes(srv, &out);
 }
 
+/// DEBUG REPLICATE: a command straight into the stream, in whatever
+/// database it last selected.
+pub fn replicate_raw(srv: &mut Server, argv: &[Bytes]) {
+    let mut out = Vec::new();
+    crate::propagate::encode_command(&mut out, argv);
+    feed_bytes(srv, &out);
+}
+
 /// Append raw stream bytes: backlog, offset, every replica.
 pub fn feed_bytes(srv: &mut Server, bytes: &[u8]) {
     if bytes.is_empty() || !srv.replicas.wants_stream() {

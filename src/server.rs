@@ -574,10 +574,12 @@ impl Server {
                         // expiry, and counted in our replication offset.
                         let mut raw = Vec::new();
                         crate::propagate::encode_command(&mut raw, &argv);
+                        let name = self.table.lookup(&argv).map_or("<unknown>", |c| &c.name);
+                        let mark = c.reply.buf.len();
                         crate::db::set_loading(true);
                         self.execute(c, argv);
                         crate::db::set_loading(false);
-                        crate::replica::applied(self, &raw);
+                        crate::replica::applied(self, c, name, mark, &raw);
                         continue;
                     }
                     self.execute(c, argv);
@@ -824,7 +826,15 @@ impl Server {
             self.tracking_begin(c);
         }
         let (dirty_before, db) = (self.dirty, c.db);
+        // A write on a writable replica sees expired keys as a master does.
+        let replica_write = self.master_link.is_some() && !c.is_master && cmd.has(flags::WRITE);
+        if replica_write {
+            crate::replica::local_write(self, true, c.db, cmd, argv);
+        }
         (cmd.handler)(self, c, argv);
+        if replica_write {
+            crate::replica::local_write(self, false, c.db, cmd, argv);
+        }
         self.drain_expired(Some(&mut *c));
         if c.tracking.on && !c.tracking.bcast && cmd.has(flags::READONLY) && !cmd.has(flags::PUBSUB)
         {

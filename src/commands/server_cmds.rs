@@ -1064,6 +1064,10 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             srv.active_expire_enabled = atoi(&argv[2]) != 0;
             c.reply.ok();
         }
+        ("replicate", n) if n >= 3 => {
+            crate::replication::replicate_raw(srv, &argv[2..]);
+            c.reply.ok();
+        }
         ("log", 3) => {
             log_warning!("DEBUG LOG: {}", text(&argv[2]));
             c.reply.ok();
