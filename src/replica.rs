@@ -106,6 +106,7 @@ pub fn link_up(srv: &Server) -> bool {
 pub fn set_master(srv: &mut Server, host: &str, port: u16, at_start: bool) {
     let was_master = srv.master_link.is_none() && !at_start;
     drop_link(srv);
+    unblock_all(srv);
     if was_master {
         crate::log_notice!(
             "Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer."
@@ -130,6 +131,27 @@ pub fn set_master(srv: &mut Server, host: &str, port: u16, at_start: bool) {
     srv.sync_propagation();
     crate::log_notice!("Connecting to MASTER {host}:{port}");
     connect(srv);
+}
+
+/// Clients blocked while we were a master would wait on data that now
+/// only our master may change: they get an error (disconnectAllBlockedClients).
+fn unblock_all(srv: &mut Server) {
+    let slots: Vec<usize> = srv
+        .clients
+        .iter()
+        .filter(|(_, s)| s.as_ref().is_some_and(|c| c.blocked.is_some()))
+        .map(|(k, _)| k)
+        .collect();
+    for slot in slots {
+        let Some(Some(mut c)) = srv.clients.get_mut(slot).map(|s| s.take()) else {
+            continue;
+        };
+        c.reply.err_code(
+            "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+        );
+        crate::blocking::unblock(srv, &mut c);
+        srv.put_back(c, true);
+    }
 }
 
 /// REPLICAOF NO ONE: become a master with a new history.
@@ -293,6 +315,9 @@ pub fn on_event(srv: &mut Server) {
 
 /// Take one `\r\n` line from the link's input.
 fn line(l: &mut MasterLink) -> Option<String> {
+    // Newlines alone are the master's keepalives while it prepares.
+    let nl = l.inbuf.iter().take_while(|&&b| b == b'\n').count();
+    l.inbuf.drain(..nl);
     let pos = l.inbuf.windows(2).position(|w| w == b"\r\n")?;
     let s = String::from_utf8_lossy(&l.inbuf[..pos]).into_owned();
     l.inbuf.drain(..pos + 2);

@@ -84,6 +84,14 @@ pub struct Replicas {
     get_ack: bool,
     /// Unix time (ms) the last replica left, for repl-backlog-ttl.
     no_replicas_since: i64,
+    /// Since when replicas wait for a snapshot to start; the last newline
+    /// sent to keep them waiting.
+    wait_since: i64,
+    last_newline_ms: i64,
+    /// INFO stats: full and partial synchronizations served.
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
 }
 
 impl Default for Replicas {
@@ -101,6 +109,11 @@ impl Default for Replicas {
             waiters: Vec::new(),
             get_ack: false,
             no_replicas_since: 0,
+            wait_since: 0,
+            last_newline_ms: 0,
+            sync_full: 0,
+            sync_partial_ok: 0,
+            sync_partial_err: 0,
         }
     }
 }
@@ -231,10 +244,12 @@ pub fn attach(srv: &mut Server, c: &mut Client, psync: Option<(&[u8], i64)>) -> 
                 bytes.len(),
                 from
             );
+            srv.replicas.sync_partial_ok += 1;
             push(srv, c, State::Online, true, ip);
             return true;
         }
         if id != b"?" {
+            srv.replicas.sync_partial_err += 1;
             crate::log_notice!(
                 "Partial resynchronization not accepted: Replication ID mismatch or offset out of range"
             );
@@ -256,48 +271,111 @@ pub fn attach(srv: &mut Server, c: &mut Client, psync: Option<(&[u8], i64)>) -> 
             srv.replicas.replid2
         );
     }
-    let state = if srv.rdb.snapshot.is_some() {
-        // A snapshot for other replicas began at the same point: share it.
-        let shared = srv.replicas.snapshot_for_sync.then(|| {
-            srv.replicas.list.iter().find_map(|r| match &r.state {
-                State::WaitPayload(buf) => Some(buf.clone()),
-                _ => None,
-            })
-        });
-        match shared.flatten() {
-            Some(buf) => {
-                if psync.is_some() {
-                    let at = srv.replicas.offset - buf.len() as i64;
-                    let line = format!("+FULLRESYNC {} {}\r\n", srv.replicas.replid, at);
-                    c.reply.buf.extend_from_slice(line.as_bytes());
-                }
-                State::WaitPayload(buf)
+    // A snapshot for other replicas began at the same point: share it.
+    let shared = srv.replicas.snapshot_for_sync.then(|| {
+        srv.replicas.list.iter().find_map(|r| match &r.state {
+            State::WaitPayload(buf) => Some(buf.clone()),
+            _ => None,
+        })
+    });
+    let state = match shared.flatten() {
+        Some(buf) => {
+            if psync.is_some() {
+                let at = srv.replicas.offset - buf.len() as i64;
+                let line = format!("+FULLRESYNC {} {}\r\n", srv.replicas.replid, at);
+                c.reply.buf.extend_from_slice(line.as_bytes());
             }
-            None => State::WaitNext,
+            State::WaitPayload(buf)
         }
-    } else {
-        if let Err(e) = crate::persistence::background::bgsave(srv) {
-            c.reply.err(&e);
-            return false;
+        None => {
+            if !srv
+                .replicas
+                .list
+                .iter()
+                .any(|r| matches!(r.state, State::WaitNext))
+            {
+                srv.replicas.wait_since = srv.now_ms;
+            }
+            State::WaitNext
         }
-        crate::log_notice!("Starting BGSAVE for SYNC with target: disk");
-        srv.replicas.snapshot_for_sync = true;
-        // The stream after the snapshot point starts with a SELECT.
-        srv.replicas.target.selected = None;
-        if psync.is_some() {
-            let line = format!(
-                "+FULLRESYNC {} {}\r\n",
-                srv.replicas.replid, srv.replicas.offset
-            );
-            c.reply.buf.extend_from_slice(line.as_bytes());
-        }
-        State::WaitPayload(Vec::new())
     };
+    srv.replicas.sync_full += 1;
     push(srv, c, state, psync.is_some(), ip);
+    if let Some(line) = start_pending(srv)
+        && psync.is_some()
+        && srv
+            .replicas
+            .list
+            .iter()
+            .any(|r| r.id == c.id && matches!(r.state, State::WaitPayload(_)))
+    {
+        c.reply.buf.extend_from_slice(line.as_bytes());
+    }
     true
 }
 
-fn push(srv: &mut Server, c: &Client, state: State, psync: bool, ip: String) {
+/// Start the snapshot replicas wait for, when due: at once for a
+/// disk-based sync, after `repl-diskless-sync-delay` (or as soon as
+/// `repl-diskless-sync-max-replicas` wait) when `repl-diskless-sync` is
+/// on, as Redis delays its diskless transfers (ours still goes through the
+/// disk). Returns the FULLRESYNC line sent.
+fn start_pending(srv: &mut Server) -> Option<String> {
+    let waiting = srv
+        .replicas
+        .list
+        .iter()
+        .filter(|r| matches!(r.state, State::WaitNext))
+        .count();
+    if waiting == 0 || srv.rdb.snapshot.is_some() {
+        return None;
+    }
+    if srv.cfg.get("repl-diskless-sync") == Some("yes") {
+        let delay = cfg_i64(srv, "repl-diskless-sync-delay", 5) * 1000;
+        let max = cfg_i64(srv, "repl-diskless-sync-max-replicas", 0);
+        let full = max > 0 && waiting as i64 >= max;
+        if !full && srv.now_ms - srv.replicas.wait_since < delay {
+            return None;
+        }
+    }
+    if let Err(e) = crate::persistence::background::bgsave(srv) {
+        crate::log_warning!("BGSAVE for replication failed: {e}");
+        let tokens: Vec<usize> = srv
+            .replicas
+            .list
+            .iter()
+            .filter(|r| matches!(r.state, State::WaitNext))
+            .map(|r| r.token)
+            .collect();
+        for t in tokens {
+            srv.kill_client(t);
+        }
+        return None;
+    }
+    crate::log_notice!("Starting BGSAVE for SYNC with target: disk");
+    srv.replicas.snapshot_for_sync = true;
+    // The stream after the snapshot point starts with a SELECT.
+    srv.replicas.target.selected = None;
+    let line = format!(
+        "+FULLRESYNC {} {}\r\n",
+        srv.replicas.replid, srv.replicas.offset
+    );
+    let mut lines = Vec::new();
+    for r in &mut srv.replicas.list {
+        if matches!(r.state, State::WaitNext) {
+            r.state = State::WaitPayload(Vec::new());
+            if r.psync {
+                lines.push((r.token, r.id));
+            }
+        }
+    }
+    for (token, id) in lines {
+        send(srv, token, id, line.as_bytes());
+    }
+    Some(line)
+}
+
+fn push(srv: &mut Server, c: &mut Client, state: State, psync: bool, ip: String) {
+    c.is_replica = true;
     if srv.replicas.list.is_empty() {
         srv.replicas.last_ping_ms = srv.now_ms;
     }
@@ -414,25 +492,8 @@ pub fn snapshot_done(srv: &mut Server, ok: bool) {
         crate::log_warning!("SYNC failed. BGSAVE child returned an error");
         srv.kill_client(token);
     }
-    if waiting_next && crate::persistence::background::bgsave(srv).is_ok() {
-        srv.replicas.snapshot_for_sync = true;
-        srv.replicas.target.selected = None;
-        let line = format!(
-            "+FULLRESYNC {} {}\r\n",
-            srv.replicas.replid, srv.replicas.offset
-        );
-        let mut lines = Vec::new();
-        for r in &mut srv.replicas.list {
-            if matches!(r.state, State::WaitNext) {
-                r.state = State::WaitPayload(Vec::new());
-                if r.psync {
-                    lines.push((r.token, r.id));
-                }
-            }
-        }
-        for (token, id) in lines {
-            send(srv, token, id, line.as_bytes());
-        }
+    if waiting_next {
+        start_pending(srv);
     }
 }
 
@@ -456,8 +517,29 @@ pub fn remove_client(srv: &mut Server, c: &Client) {
 }
 
 /// Whether `c` is a replica (its own commands get no replies).
-pub fn is_replica(srv: &Server, c: &Client) -> bool {
-    srv.replicas.list.iter().any(|r| r.id == c.id)
+pub fn is_replica(_srv: &Server, c: &Client) -> bool {
+    c.is_replica
+}
+
+/// A command from replica `c` ran: replicas get no replies, so one that
+/// produced any is disconnected (the reply dropped), as in Redis.
+pub fn replica_command_done(srv: &mut Server, c: &mut Client, name: &str, mark: usize) {
+    if c.reply.buf.len() <= mark || !c.is_replica {
+        return;
+    }
+    let out = c.reply.buf.split_off(mark);
+    if out.first() == Some(&b'-') {
+        let end = out.iter().position(|&b| b == b'\r').unwrap_or(out.len());
+        crate::log_warning!(
+            "== CRITICAL == This master is sending an error to its replica: '{}' after processing the command '{name}'",
+            String::from_utf8_lossy(&out[1..end.min(4097)])
+        );
+    }
+    crate::log_warning!(
+        "Replica generated a reply to command '{name}', disconnecting it: {}",
+        c.info_line(srv.now_ms, c.last_cmd)
+    );
+    c.close_asap = true;
 }
 
 /// Every replica is disconnected (our dataset is being replaced).
@@ -537,6 +619,11 @@ pub fn serve_waiters(srv: &mut Server) {
     let mut keep = Vec::new();
     for w in waiters {
         let (slot, id, offset, need, deadline) = w;
+        let alive =
+            matches!(srv.clients.get(slot), Some(Some(c)) if c.id == id && c.blocked.is_some());
+        if !alive {
+            continue;
+        }
         let acked = count_acks(srv, offset);
         if acked < need && (deadline == 0 || now < deadline) {
             keep.push(w);
@@ -590,6 +677,22 @@ pub fn cron(srv: &mut Server) {
             srv.sync_propagation();
         }
         return;
+    }
+    start_pending(srv);
+    // Replicas waiting for their payload get a newline every second, so
+    // they know we are alive.
+    if srv.now_ms - srv.replicas.last_newline_ms >= 1000 {
+        srv.replicas.last_newline_ms = srv.now_ms;
+        let waiting: Vec<(usize, u64)> = srv
+            .replicas
+            .list
+            .iter()
+            .filter(|r| !matches!(r.state, State::Online))
+            .map(|r| (r.token, r.id))
+            .collect();
+        for (token, id) in waiting {
+            send(srv, token, id, b"\n");
+        }
     }
     // A replica forwards its master's PINGs instead of its own.
     if srv.master_link.is_some() {

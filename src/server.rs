@@ -582,6 +582,13 @@ impl Server {
                         crate::replica::applied(self, c, name, mark, &raw);
                         continue;
                     }
+                    if c.is_replica {
+                        let name = self.table.lookup(&argv).map_or("<unknown>", |c| &c.name);
+                        let mark = c.reply.buf.len();
+                        self.execute(c, argv);
+                        crate::replication::replica_command_done(self, c, name, mark);
+                        continue;
+                    }
                     self.execute(c, argv);
                     // The arguments are gone once the command ran (argv-mem).
                     c.argv_len_sum = 0;
@@ -736,6 +743,10 @@ impl Server {
                         .is_some_and(|m| m.cmds.iter().any(|(q, _)| q.has(flags::WRITE)))))
         {
             self.reject_code(c, Some(cmd.id), &misconf);
+            return;
+        }
+        if c.is_replica && cmd.has(flags::WRITE | flags::READONLY | flags::MAY_REPLICATE) {
+            self.reject(c, Some(cmd.id), "Replica can't interact with the keyspace");
             return;
         }
         if self.master_link.is_some() || self.cfg.min_replicas_check {

@@ -34,7 +34,9 @@ fn psync(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         c.reply.err("Command not allowed inside a transaction");
         return;
     }
-    let offset = crate::util::num::parse_i64(&argv[2]).unwrap_or(-1);
+    let Some(offset) = super::arg_i64(c, &argv[2]) else {
+        return;
+    };
     crate::replication::attach(srv, c, Some((&argv[1], offset)));
 }
 

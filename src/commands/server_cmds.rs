@@ -482,9 +482,10 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         field!(out, "instantaneous_input_repl_kbps", "0.00");
         field!(out, "instantaneous_output_repl_kbps", "0.00");
         field!(out, "rejected_connections", "{}", st.rejected_connections);
-        field!(out, "sync_full", "0");
-        field!(out, "sync_partial_ok", "0");
-        field!(out, "sync_partial_err", "0");
+        let r = &srv.replicas;
+        field!(out, "sync_full", "{}", r.sync_full);
+        field!(out, "sync_partial_ok", "{}", r.sync_partial_ok);
+        field!(out, "sync_partial_err", "{}", r.sync_partial_err);
         field!(out, "expired_keys", "{expired}");
         field!(
             out,
