@@ -69,6 +69,9 @@ pub struct MasterLink {
     pub client: Option<(usize, u64)>,
     last_ack_ms: i64,
     last_attempt_ms: i64,
+    /// We hold a history worth continuing (Redis's cached master): we were
+    /// a master, or a link was up. Otherwise PSYNC asks for `? -1`.
+    cached: bool,
     /// Keys given a TTL by our own clients (writable replica): we expire
     /// those ourselves, the master does not know them.
     local_expires: std::collections::HashSet<(usize, Bytes)>,
@@ -105,6 +108,7 @@ pub fn link_up(srv: &Server) -> bool {
 /// Start replicating `host:port` (REPLICAOF, the `replicaof` directive).
 pub fn set_master(srv: &mut Server, host: &str, port: u16, at_start: bool) {
     let was_master = srv.master_link.is_none() && !at_start;
+    let cached = was_master || srv.master_link.as_ref().is_some_and(|l| l.cached);
     drop_link(srv);
     unblock_all(srv);
     if was_master {
@@ -126,6 +130,7 @@ pub fn set_master(srv: &mut Server, host: &str, port: u16, at_start: bool) {
         last_ack_ms: 0,
         last_attempt_ms: 0,
         local_expires: Default::default(),
+        cached,
     });
     REPLICA_MODE.store(true, std::sync::atomic::Ordering::Relaxed);
     srv.sync_propagation();
@@ -377,8 +382,7 @@ fn progress(srv: &mut Server) {
                     continue;
                 }
                 // Our history and where we are in it; nothing yet: "? -1".
-                let (id, off) = if srv.dbs.iter().all(|d| d.is_empty()) && srv.replicas.offset == 0
-                {
+                let (id, off) = if !l.cached {
                     ("?".to_string(), -1)
                 } else {
                     (srv.replicas.replid.clone(), srv.replicas.offset + 1)
@@ -408,8 +412,6 @@ fn progress(srv: &mut Server) {
                     l.full = Some((id, off));
                     l.payload = Payload::Header;
                     l.phase = Phase::Transfer;
-                    // Our replicas cannot follow a new dataset.
-                    crate::replication::disconnect_replicas(srv);
                     continue;
                 }
                 if let Some(rest) = r.strip_prefix("+CONTINUE") {
@@ -488,6 +490,8 @@ fn transfer(srv: &mut Server) -> bool {
 /// The whole payload is here: replace the dataset with it.
 fn load_payload(srv: &mut Server, data: &[u8]) -> bool {
     crate::persistence::background::abort(srv);
+    // Our replicas cannot follow a new dataset.
+    crate::replication::disconnect_replicas(srv);
     crate::log_notice!("MASTER <-> REPLICA sync: Flushing old data");
     for id in 0..srv.dbs.len() {
         srv.touch_all_watched_in_db(id, None);
@@ -541,6 +545,7 @@ fn become_connected(srv: &mut Server) {
     let addr = sock.peer_addr().map(|a| a.to_string()).unwrap_or_default();
     let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
     l.phase = Phase::Connected;
+    l.cached = true;
     l.last_ack_ms = 0;
     let Some(slot) = srv.add_client_conn(Conn::Tcp(sock), addr, laddr) else {
         fail(srv, "Can't register the master client");

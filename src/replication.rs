@@ -204,6 +204,20 @@ fn cfg_i64(srv: &Server, name: &str, default: i64) -> i64 {
         .unwrap_or(default)
 }
 
+/// How a replica is named in the log: ip:listening-port.
+pub fn replica_name(c: &Client) -> String {
+    let ip = if c.replica_ip.is_empty() {
+        peer_ip(&c.addr)
+    } else {
+        c.replica_ip.clone()
+    };
+    if c.replica_port == 0 {
+        format!("{ip}:<unknown-replica-port>")
+    } else {
+        format!("{ip}:{}", c.replica_port)
+    }
+}
+
 /// The address part of a client's peer address ("1.2.3.4:5678").
 fn peer_ip(addr: &str) -> String {
     match addr.rsplit_once(':') {
@@ -219,11 +233,13 @@ pub fn attach(srv: &mut Server, c: &mut Client, psync: Option<(&[u8], i64)>) -> 
         return true;
     }
     if crate::replica::is_replica_not_connected(srv) {
-        c.reply.err("Can't SYNC while not connected with my master");
+        c.reply
+            .err_code("NOMASTERLINK Can't SYNC while not connected with my master");
         return false;
     }
     let ip = peer_ip(&c.addr);
-    crate::log_notice!("Replica {}:{} asks for synchronization", ip, c.replica_port);
+    let name = replica_name(c);
+    crate::log_notice!("Replica {name} asks for synchronization");
     // Partial resynchronization: our history (or the one we came from, up
     // to where it ended), from an offset still in the backlog.
     if let Some((id, from)) = psync {
@@ -238,9 +254,7 @@ pub fn attach(srv: &mut Server, c: &mut Client, psync: Option<(&[u8], i64)>) -> 
             out.extend_from_slice(&bytes);
             c.reply.buf.extend_from_slice(&out);
             crate::log_notice!(
-                "Partial resynchronization request from {}:{} accepted. Sending {} bytes of backlog starting from offset {}.",
-                ip,
-                c.replica_port,
+                "Partial resynchronization request from {name} accepted. Sending {} bytes of backlog starting from offset {}.",
                 bytes.len(),
                 from
             );
@@ -254,7 +268,7 @@ pub fn attach(srv: &mut Server, c: &mut Client, psync: Option<(&[u8], i64)>) -> 
                 "Partial resynchronization not accepted: Replication ID mismatch or offset out of range"
             );
         } else {
-            crate::log_notice!("Full resync requested by replica {}:{}", ip, c.replica_port);
+            crate::log_notice!("Full resync requested by replica {name}");
         }
     }
     if srv.replicas.backlog.is_none() {
@@ -503,11 +517,7 @@ pub fn remove_client(srv: &mut Server, c: &Client) {
     let before = srv.replicas.list.len();
     srv.replicas.list.retain(|r| r.id != c.id);
     if before != srv.replicas.list.len() {
-        crate::log_notice!(
-            "Connection with replica {}:{} lost.",
-            peer_ip(&c.addr),
-            c.replica_port
-        );
+        crate::log_notice!("Connection with replica {} lost.", replica_name(c));
         if srv.replicas.list.is_empty() {
             srv.replicas.no_replicas_since = srv.now_ms;
         }

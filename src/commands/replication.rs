@@ -35,6 +35,10 @@ fn psync(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         return;
     }
     let Some(offset) = super::arg_i64(c, &argv[2]) else {
+        crate::log_warning!(
+            "Replica {} asks for synchronization but with a wrong offset",
+            crate::replication::replica_name(c)
+        );
         return;
     };
     crate::replication::attach(srv, c, Some((&argv[1], offset)));
