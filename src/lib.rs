@@ -31,6 +31,7 @@ pub mod replica;
 pub mod replication;
 pub mod resp;
 pub mod server;
+pub mod shutdown_wait;
 pub mod slowlog;
 pub mod supervise;
 pub mod tracking;

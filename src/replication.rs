@@ -672,6 +672,7 @@ pub fn before_sleep(srv: &mut Server) {
 /// `repl-ping-replica-period` seconds, WAIT deadlines, the backlog's TTL.
 pub fn cron(srv: &mut Server) {
     crate::replica::cron(srv);
+    crate::shutdown_wait::cron(srv);
     if !srv.replicas.waiters.is_empty() {
         serve_waiters(srv);
     }
@@ -724,6 +725,61 @@ pub fn cron(srv: &mut Server) {
         crate::propagate::encode_command(&mut out, &ops[0].1);
     }
     feed_bytes(srv, &out);
+}
+
+/// Every replica acknowledged the whole stream (a shutdown can go on).
+pub fn replicas_in_sync(srv: &Server) -> bool {
+    srv.replicas
+        .list
+        .iter()
+        .all(|r| r.ack_offset == srv.replicas.offset)
+}
+
+/// Ask the replicas for an ACK before the next sleep.
+pub fn request_acks(srv: &mut Server) {
+    srv.replicas.get_ack = true;
+}
+
+/// The shutdown's report on replicas that lag.
+pub fn log_lagging(srv: &Server) {
+    let r = &srv.replicas;
+    let mut lagging = 0;
+    for rep in &r.list {
+        if rep.ack_offset != r.offset {
+            lagging += 1;
+            let (lag, state) = match rep.state {
+                State::Online => ((srv.now_ms - rep.ack_ms) / 1000, "online"),
+                _ => (0, "wait_bgsave"),
+            };
+            crate::log_warning!(
+                "Lagging replica {}:{} reported offset {} behind master, lag={lag}, state={state}.",
+                rep.ip,
+                rep.port,
+                r.offset - rep.ack_offset
+            );
+        }
+    }
+    if !r.list.is_empty() {
+        crate::log_notice!(
+            "{} of {} replicas are in sync when shutting down.",
+            r.list.len() - lagging,
+            r.list.len()
+        );
+    }
+}
+
+/// INFO's mem_total_replication_buffers: the backlog and what waits in
+/// replicas' output buffers.
+pub fn buffer_memory(srv: &Server) -> usize {
+    let backlog = srv.replicas.backlog.as_ref().map_or(0, |b| b.buf.len());
+    let pending: usize = srv
+        .replicas
+        .list
+        .iter()
+        .filter_map(|r| srv.clients.get(r.token).and_then(|s| s.as_ref()))
+        .map(|c| c.reply.pending())
+        .sum();
+    backlog + pending
 }
 
 /// INFO replication, the master part: replicas and the stream.

@@ -175,6 +175,8 @@ pub struct Server {
     pub replicas: crate::replication::Replicas,
     /// The master we replicate, if we are a replica (`replica.rs`).
     pub master_link: Option<crate::replica::MasterLink>,
+    /// A shutdown waiting for lagging replicas (`shutdown_wait.rs`).
+    pub shutdown: crate::shutdown_wait::Pending,
     /// The append-only file (`persistence/aof.rs`).
     pub aof: crate::persistence::aof::Aof,
     /// Background saves (`persistence/background.rs`).
@@ -257,6 +259,7 @@ impl Server {
             aof: Default::default(),
             replicas: Default::default(),
             master_link: None,
+            shutdown: Default::default(),
             final_save_done: false,
             slowlog: Default::default(),
             latency: Default::default(),
@@ -356,7 +359,11 @@ impl Server {
                     "SIGTERM"
                 };
                 log_warning!("Received {name} scheduling shutdown...");
-                self.shutdown_asap = true;
+                if !self.final_save_done
+                    && !crate::shutdown_wait::begin(self, None, false, false, false)
+                {
+                    self.shutdown_asap = true;
+                }
             }
             if mono_us() >= next_cron {
                 self.cron();

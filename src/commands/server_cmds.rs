@@ -259,6 +259,9 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
             srv.config_file.as_deref().unwrap_or("")
         );
         field!(out, "io_threads_active", "0");
+        if let Some(ms) = crate::shutdown_wait::remaining_ms(srv) {
+            field!(out, "shutdown_in_milliseconds", "{ms}");
+        }
     }
 
     // Client buffers: the served client is out of the slab, so add it.
@@ -275,7 +278,9 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         .sum();
     if sel.want("clients") {
         header(&mut out, "Clients");
-        field!(out, "connected_clients", "{}", srv.clients.len());
+        // Replicas are not counted (Redis's clients - slaves).
+        let clients = srv.clients.len() - srv.replicas.len();
+        field!(out, "connected_clients", "{clients}");
         field!(out, "cluster_connections", "0");
         field!(out, "maxclients", "{}", srv.cfg.maxclients);
         field!(out, "client_recent_max_input_buffer", "{max_in}");
@@ -416,7 +421,12 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         );
         field!(out, "mem_not_counted_for_evict", "0");
         field!(out, "mem_replication_backlog", "0");
-        field!(out, "mem_total_replication_buffers", "0");
+        field!(
+            out,
+            "mem_total_replication_buffers",
+            "{}",
+            crate::replication::buffer_memory(srv)
+        );
         field!(out, "mem_clients_slaves", "0");
         field!(out, "mem_clients_normal", "{clients_mem}");
         field!(out, "mem_cluster_links", "0");
@@ -1441,8 +1451,14 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         return;
     }
     if abort {
-        // Shutdown never waits (no replicas to catch up), so none is pending.
-        c.reply.err("No shutdown in progress.");
+        if crate::shutdown_wait::abort(srv) {
+            c.reply.ok();
+        } else {
+            c.reply.err("No shutdown in progress.");
+        }
+        return;
+    }
+    if !now && crate::shutdown_wait::begin(srv, Some(c), save, nosave, force) {
         return;
     }
     if !crate::persistence::background::final_save(srv, save, nosave, force) {
