@@ -72,6 +72,8 @@ pub struct MasterLink {
     /// We hold a history worth continuing (Redis's cached master): we were
     /// a master, or a link was up. Otherwise PSYNC asks for `? -1`.
     cached: bool,
+    /// Stream bytes of a transaction still open on the master client.
+    pending_tx: Vec<u8>,
     /// Keys given a TTL by our own clients (writable replica): we expire
     /// those ourselves, the master does not know them.
     local_expires: std::collections::HashSet<(usize, Bytes)>,
@@ -131,6 +133,7 @@ pub fn set_master(srv: &mut Server, host: &str, port: u16, at_start: bool) {
         last_attempt_ms: 0,
         local_expires: Default::default(),
         cached,
+        pending_tx: Vec::new(),
     });
     REPLICA_MODE.store(true, std::sync::atomic::Ordering::Relaxed);
     srv.sync_propagation();
@@ -598,10 +601,20 @@ pub fn applied(srv: &mut Server, c: &mut Client, name: &str, mark: usize, argv_b
             );
         }
     }
+    // A transaction counts once its EXEC ran: a link lost in the middle
+    // of one resumes from its MULTI.
+    let Some(l) = srv.master_link.as_mut() else {
+        return;
+    };
+    l.pending_tx.extend_from_slice(argv_bytes);
+    if c.multi.is_some() {
+        return;
+    }
+    let bytes = std::mem::take(&mut l.pending_tx);
     if srv.replicas.wants_stream() {
-        crate::replication::feed_bytes(srv, argv_bytes);
+        crate::replication::feed_bytes(srv, &bytes);
     } else {
-        srv.replicas.offset += argv_bytes.len() as i64;
+        srv.replicas.offset += bytes.len() as i64;
     }
 }
 
@@ -615,6 +628,7 @@ pub fn client_freed(srv: &mut Server, c: &Client) {
         && l.client.is_some_and(|(_, id)| id == c.id)
     {
         l.client = None;
+        l.pending_tx.clear();
         l.phase = Phase::Connect;
         l.down_since_ms = now;
         crate::log_notice!("Connection with master lost.");
