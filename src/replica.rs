@@ -74,6 +74,9 @@ pub struct MasterLink {
     cached: bool,
     /// Stream bytes of a transaction still open on the master client.
     pending_tx: Vec<u8>,
+    /// The database the master client had selected when the link was
+    /// lost: a partial resync continues the stream there.
+    last_db: usize,
     /// Keys given a TTL by our own clients (writable replica): we expire
     /// those ourselves, the master does not know them.
     local_expires: std::collections::HashSet<(usize, Bytes)>,
@@ -110,8 +113,9 @@ pub fn link_up(srv: &Server) -> bool {
 /// Start replicating `host:port` (REPLICAOF, the `replicaof` directive).
 pub fn set_master(srv: &mut Server, host: &str, port: u16, at_start: bool) {
     let was_master = srv.master_link.is_none() && !at_start;
-    let cached = was_master || srv.master_link.as_ref().is_some_and(|l| l.cached);
     drop_link(srv);
+    let cached = was_master || srv.master_link.as_ref().is_some_and(|l| l.cached);
+    let last_db = srv.master_link.as_ref().map_or(0, |l| l.last_db);
     unblock_all(srv);
     if was_master {
         crate::log_notice!(
@@ -134,6 +138,7 @@ pub fn set_master(srv: &mut Server, host: &str, port: u16, at_start: bool) {
         local_expires: Default::default(),
         cached,
         pending_tx: Vec::new(),
+        last_db,
     });
     REPLICA_MODE.store(true, std::sync::atomic::Ordering::Relaxed);
     srv.sync_propagation();
@@ -171,6 +176,7 @@ pub fn unset_master(srv: &mut Server) {
     srv.master_link = None;
     REPLICA_MODE.store(false, std::sync::atomic::Ordering::Relaxed);
     srv.replicas.shift_replid();
+    srv.replicas.reset_selected_db();
     crate::replication::disconnect_replicas(srv);
     srv.sync_propagation();
 }
@@ -189,6 +195,10 @@ fn drop_link(srv: &mut Server) {
         && let Some(Some(c)) = srv.clients.get(slot)
         && c.id == id
     {
+        let db = c.db;
+        if let Some(l) = srv.master_link.as_mut() {
+            l.last_db = db;
+        }
         srv.kill_client(slot);
     }
 }
@@ -493,6 +503,9 @@ fn transfer(srv: &mut Server) -> bool {
 /// The whole payload is here: replace the dataset with it.
 fn load_payload(srv: &mut Server, data: &[u8]) -> bool {
     crate::persistence::background::abort(srv);
+    if let Some(l) = srv.master_link.as_mut() {
+        l.last_db = 0;
+    }
     // Our replicas cannot follow a new dataset.
     crate::replication::disconnect_replicas(srv);
     crate::log_notice!("MASTER <-> REPLICA sync: Flushing old data");
@@ -559,6 +572,7 @@ fn become_connected(srv: &mut Server) {
     };
     c.is_master = true;
     c.authenticated = true;
+    c.db = srv.master_link.as_ref().map_or(0, |l| l.last_db);
     c.query.extend_from_slice(&rest);
     if let Some(l) = srv.master_link.as_mut() {
         l.client = Some((slot, c.id));
@@ -629,6 +643,7 @@ pub fn client_freed(srv: &mut Server, c: &Client) {
     {
         l.client = None;
         l.pending_tx.clear();
+        l.last_db = c.db;
         l.phase = Phase::Connect;
         l.down_since_ms = now;
         crate::log_notice!("Connection with master lost.");

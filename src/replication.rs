@@ -148,6 +148,11 @@ impl Replicas {
         self.second_offset = self.offset + 1;
     }
 
+    /// The stream's next command starts with a SELECT.
+    pub fn reset_selected_db(&mut self) {
+        self.target.selected = None;
+    }
+
     /// Take over a master's history (full sync on a replica): the backlog
     /// restarts at `offset`.
     pub fn set_history(&mut self, replid: &str, offset: i64, size: usize) {
