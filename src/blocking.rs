@@ -249,7 +249,7 @@ fn detach(srv: &mut Server, c: &mut Client) -> Option<Box<BlockState>> {
 }
 
 /// Unblock `c` (already replied to) and queue its pipeline to resume.
-fn unblock(srv: &mut Server, c: &mut Client) {
+pub fn unblock(srv: &mut Server, c: &mut Client) {
     if detach(srv, c).is_some() {
         srv.blocking.unblocked.push(c.token);
     }

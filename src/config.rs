@@ -334,16 +334,16 @@ pub static DIRECTIVES: &[Directive] = &[
     d("aof-timestamp-enabled", Kind::Bool, "no", YES, YES),
     d("aof-rewrite-incremental-fsync", Kind::Bool, "yes", YES, NO),
     // replication
-    da("replicaof", &["slaveof"], Kind::Words, "", NO, NO),
-    da("masterauth", &[], Kind::Str, "", YES, NO),
-    da("masteruser", &[], Kind::Str, "", YES, NO),
+    da("replicaof", &["slaveof"], Kind::Words, "", NO, YES),
+    da("masterauth", &[], Kind::Str, "", YES, YES),
+    da("masteruser", &[], Kind::Str, "", YES, YES),
     da(
         "replica-serve-stale-data",
         &["slave-serve-stale-data"],
         Kind::Bool,
         "yes",
         YES,
-        NO,
+        YES,
     ),
     da(
         "replica-read-only",
@@ -351,7 +351,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Bool,
         "yes",
         YES,
-        NO,
+        YES,
     ),
     da(
         "replica-lazy-flush",
@@ -361,8 +361,15 @@ pub static DIRECTIVES: &[Directive] = &[
         YES,
         NO,
     ),
-    da("replica-priority", &["slave-priority"], U32, "100", YES, NO),
-    da("replica-announced", &[], Kind::Bool, "yes", YES, NO),
+    da(
+        "replica-priority",
+        &["slave-priority"],
+        U32,
+        "100",
+        YES,
+        YES,
+    ),
+    da("replica-announced", &[], Kind::Bool, "yes", YES, YES),
     da("repl-diskless-sync", &[], Kind::Bool, "yes", YES, NO),
     da("repl-diskless-sync-delay", &[], U32, "5", YES, NO),
     da("repl-diskless-sync-max-replicas", &[], U32, "0", YES, NO),
@@ -380,7 +387,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(1, i32::MAX as i64),
         "10",
         YES,
-        NO,
+        YES,
     ),
     da(
         "repl-timeout",
@@ -388,7 +395,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(1, i32::MAX as i64),
         "60",
         YES,
-        NO,
+        YES,
     ),
     da("repl-disable-tcp-nodelay", &[], Kind::Bool, "no", YES, NO),
     da(
@@ -397,16 +404,16 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Mem(1, i64::MAX),
         "1048576",
         YES,
-        NO,
+        YES,
     ),
-    da("repl-backlog-ttl", &[], U32, "3600", YES, NO),
+    da("repl-backlog-ttl", &[], U32, "3600", YES, YES),
     da(
         "min-replicas-to-write",
         &["min-slaves-to-write"],
         U32,
         "0",
         YES,
-        NO,
+        YES,
     ),
     da(
         "min-replicas-max-lag",
@@ -414,7 +421,7 @@ pub static DIRECTIVES: &[Directive] = &[
         U32,
         "10",
         YES,
-        NO,
+        YES,
     ),
     // encodings
     da(
@@ -807,6 +814,8 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: usize,
     pub protected_mode: bool,
+    /// `min-replicas-to-write` is set (checked on every write).
+    pub min_replicas_check: bool,
     /// `rename-command old new` lines, in order (`new` empty = removed).
     pub renames: Vec<(String, String)>,
     pub maxmemory: u64,
@@ -860,6 +869,7 @@ impl Default for Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             protected_mode: true,
+            min_replicas_check: false,
             renames: Vec::new(),
             maxmemory: 0,
             maxmemory_policy: crate::evict::Policy::NoEviction,
@@ -1143,6 +1153,7 @@ impl Config {
         self.slowlog_log_slower_than = self.int("slowlog-log-slower-than");
         self.slowlog_max_len = self.int("slowlog-max-len") as usize;
         self.protected_mode = self.yes("protected-mode");
+        self.min_replicas_check = self.int("min-replicas-to-write") > 0;
         self.maxmemory = self.int("maxmemory").max(0) as u64;
         crate::dict::set_expand_limit(self.maxmemory as usize);
         self.maxmemory_policy =

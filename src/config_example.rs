@@ -66,7 +66,9 @@ pub fn render() -> String {
         } else {
             d.default.to_string()
         };
-        let prefix = if d.implemented { "" } else { "# " };
+        // `replicaof` has no value meaning "off": shown commented out.
+        let unset = matches!(d.kind, Kind::Words) && d.default.is_empty();
+        let prefix = if d.implemented && !unset { "" } else { "# " };
         let _ = writeln!(out, "{prefix}{} {value}", d.name);
     }
     out

@@ -235,10 +235,15 @@ impl Db {
         !is_loading() && matches!(self.get_expire(key), Some(t) if t <= now_ms)
     }
 
-    /// Delete `key` if it has expired. Returns true when it was deleted.
+    /// Delete `key` if it has expired. Returns true when it was deleted,
+    /// or, on a replica (which waits for its master's DEL), when it reads
+    /// as gone but stays.
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
         if !self.is_expired(key, now_ms) {
             return false;
+        }
+        if crate::replica::replica_mode() {
+            return true;
         }
         self.delete(key);
         self.stat_expired += 1;
@@ -248,7 +253,9 @@ impl Db {
 
     /// Look a key up for reading or writing: lazy expiry, then the LRU stamp.
     pub fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Obj> {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) && crate::replica::replica_mode() {
+            return None;
+        }
         self.capture(key);
         let o = self.keys.get_mut(key)?;
         record_access(o, now_ms);
@@ -257,7 +264,10 @@ impl Db {
 
     /// Like `lookup`, but counts keyspace hits and misses (read commands).
     pub fn lookup_read(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Obj> {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) && crate::replica::replica_mode() {
+            record_miss(&mut self.stat_misses, &mut self.log, key);
+            return None;
+        }
         self.capture(key);
         match self.keys.get_mut(key) {
             Some(o) => {
@@ -282,7 +292,9 @@ impl Db {
     }
 
     pub fn exists(&mut self, key: &[u8], now_ms: i64) -> bool {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) && crate::replica::replica_mode() {
+            return false;
+        }
         self.keys.contains_key(key)
     }
 

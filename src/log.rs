@@ -113,7 +113,18 @@ pub fn log(level: Level, msg: &str) {
         return;
     }
     let c = b".-*#"[level as usize] as char;
-    let line = format!("{}:M {} {} {}\n", std::process::id(), timestamp(), c, msg);
+    let role = if crate::replica::replica_mode() {
+        'S'
+    } else {
+        'M'
+    };
+    let line = format!(
+        "{}:{role} {} {} {}\n",
+        std::process::id(),
+        timestamp(),
+        c,
+        msg
+    );
     write_raw(&line);
 }
 

@@ -209,6 +209,10 @@ fn main() {
         std::process::exit(1);
     }
     log_notice!("Ready to accept connections");
+    if let Some((host, port)) = srv.cfg.get("replicaof").and_then(|v| v.split_once(' ')) {
+        let (host, port) = (host.to_string(), port.parse().unwrap_or(6379));
+        cinnabar::replica::set_master(&mut srv, &host, port, true);
+    }
     cinnabar::supervise::ready(supervised);
     let code = srv.run();
     cinnabar::supervise::stopping(supervised);

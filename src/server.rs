@@ -200,6 +200,10 @@ pub struct Server {
     pub prop: crate::propagate::Propagation,
     /// Clients that asked for the replication stream (`replication.rs`).
     pub replicas: crate::replication::Replicas,
+    /// The master we replicate, if we are a replica (`replica.rs`).
+    pub master_link: Option<crate::replica::MasterLink>,
+    /// A shutdown waiting for lagging replicas (`shutdown_wait.rs`).
+    pub shutdown: crate::shutdown_wait::Pending,
     /// The append-only file (`persistence/aof.rs`).
     pub aof: crate::persistence::aof::Aof,
     pub evict: crate::evict::Evictor,
@@ -285,6 +289,8 @@ impl Server {
             aof: Default::default(),
             evict: Default::default(),
             replicas: Default::default(),
+            master_link: None,
+            shutdown: Default::default(),
             final_save_done: false,
             slowlog: Default::default(),
             latency: Default::default(),
@@ -386,11 +392,17 @@ impl Server {
                     "SIGTERM"
                 };
                 log_warning!("Received {name} scheduling shutdown...");
-                self.shutdown_asap = true;
+                if !self.final_save_done
+                    && !crate::shutdown_wait::begin(self, None, false, false, false)
+                {
+                    self.shutdown_asap = true;
+                }
             }
             for ev in events.iter() {
                 let t = ev.token().0;
-                if t < LISTENER_TOKENS {
+                if t == crate::replica::TOKEN {
+                    crate::replica::on_event(self);
+                } else if t < LISTENER_TOKENS {
                     self.accept(t);
                 } else {
                     let key = t - LISTENER_TOKENS;
@@ -550,6 +562,11 @@ impl Server {
             self.stats.rejected_connections += 1;
             return;
         }
+        self.add_client_conn(conn, addr, laddr);
+    }
+
+    /// Register a connection as a client; returns its slot.
+    pub fn add_client_conn(&mut self, conn: Conn, addr: String, laddr: String) -> Option<usize> {
         if let Conn::Tcp(_) = conn
             && self.cfg.tcp_keepalive > 0
         {
@@ -567,11 +584,12 @@ impl Server {
             Interest::READABLE,
         ) {
             log_warning!("Error registering fd event for the new client: {e}");
-            return;
+            return None;
         }
         log_verbose!("Accepted {}", c.addr);
         self.tracking.client_added(id, key);
         entry.insert(Some(c));
+        Some(key)
     }
 
     fn handle_readable(&mut self, key: usize) {
@@ -694,6 +712,26 @@ impl Server {
             match c.parser.parse(&mut c.query, &limits) {
                 Ok(Some(argv)) => {
                     if argv.is_empty() {
+                        continue;
+                    }
+                    if c.is_master {
+                        // The master's stream: applied as it comes, no
+                        // expiry, and counted in our replication offset.
+                        let mut raw = Vec::new();
+                        crate::propagate::encode_command(&mut raw, &argv);
+                        let name = self.table.lookup(&argv).map_or("<unknown>", |c| &c.name);
+                        let mark = c.reply.buf.len();
+                        crate::db::set_loading(true);
+                        self.execute(c, argv);
+                        crate::db::set_loading(false);
+                        crate::replica::applied(self, c, name, mark, &raw);
+                        continue;
+                    }
+                    if c.is_replica {
+                        let name = self.table.lookup(&argv).map_or("<unknown>", |c| &c.name);
+                        let mark = c.reply.buf.len();
+                        self.execute(c, argv);
+                        crate::replication::replica_command_done(self, c, name, mark);
                         continue;
                     }
                     self.execute(c, argv);
@@ -868,6 +906,36 @@ impl Server {
             self.reject_code(c, Some(cmd.id), crate::scripting::busy::busy_error());
             return;
         }
+        if c.is_replica && cmd.has(flags::WRITE | flags::READONLY | flags::MAY_REPLICATE) {
+            self.reject(c, Some(cmd.id), "Replica can't interact with the keyspace");
+            return;
+        }
+        if self.master_link.is_some() || self.cfg.min_replicas_check {
+            let queued = |f: u32| {
+                cmd.name == "exec"
+                    && c.multi
+                        .as_ref()
+                        .is_some_and(|m| m.cmds.iter().any(|(q, _)| q.has(f)))
+            };
+            let write = cmd.has(flags::WRITE) || queued(flags::WRITE);
+            let stale_ok = cmd.has(flags::STALE)
+                && !(cmd.name == "exec"
+                    && c.multi
+                        .as_ref()
+                        .is_some_and(|m| m.cmds.iter().any(|(q, _)| !q.has(flags::STALE))));
+            if write && !crate::replication::enough_replicas(self) {
+                self.reject_code(
+                    c,
+                    Some(cmd.id),
+                    "NOREPLICAS Not enough good replicas to write.",
+                );
+                return;
+            }
+            if let Some(e) = crate::replica::deny(self, c, write, stale_ok) {
+                self.reject_code(c, Some(cmd.id), e);
+                return;
+            }
+        }
         if self.pause.active.is_some() {
             const W: u32 = flags::WRITE | flags::MAY_REPLICATE;
             let writes = cmd.has(W)
@@ -930,7 +998,15 @@ impl Server {
             self.tracking_begin(c);
         }
         let (dirty_before, db) = (self.dirty, c.db);
+        // A write on a writable replica sees expired keys as a master does.
+        let replica_write = self.master_link.is_some() && !c.is_master && cmd.has(flags::WRITE);
+        if replica_write {
+            crate::replica::local_write(self, true, c.db, cmd, argv);
+        }
         (cmd.handler)(self, c, argv);
+        if replica_write {
+            crate::replica::local_write(self, false, c.db, cmd, argv);
+        }
         self.drain_expired(Some(&mut *c));
         if c.tracking.on && !c.tracking.bcast && cmd.has(flags::READONLY) && !cmd.has(flags::PUBSUB)
         {
@@ -1096,6 +1172,7 @@ impl Server {
             crate::evict::perform(self, None);
         }
         crate::persistence::background::step(self);
+        crate::replication::before_sleep(self);
         // The AOF before any reply: `appendfsync always` acknowledges only
         // what is on disk.
         self.aof.flush(self.now_ms);
@@ -1186,6 +1263,7 @@ impl Server {
                 to_free.push(key);
             } else if timeout_ms > 0
                 && c.blocked.is_none()
+                && !c.is_master
                 && self.now_ms - c.last_interaction_ms > timeout_ms
             {
                 log_verbose!("Closing idle client");
@@ -1249,6 +1327,10 @@ impl Server {
     }
 
     fn active_expire_cycle(&mut self, budget_us: u64) {
+        // A replica waits for its master's DELs.
+        if self.master_link.is_some() {
+            return;
+        }
         let start = mono_us();
         let deadline = start + budget_us;
         let now = now_ms();
@@ -1319,7 +1401,7 @@ impl Server {
 
     /// Record propagated operations only while something receives them.
     pub fn sync_propagation(&mut self) {
-        self.prop.listening = self.aof.on || !self.replicas.is_empty();
+        self.prop.listening = self.aof.on || self.replicas.wants_stream();
     }
 
     /// Hand the operations of the execution unit that just ended to the
@@ -1330,7 +1412,7 @@ impl Server {
         }
         let ops = self.prop.take_unit();
         self.aof.feed(&ops, self.now_ms);
-        if !self.replicas.is_empty() {
+        if self.replicas.wants_stream() {
             crate::replication::feed(self, &ops);
         }
     }

@@ -187,7 +187,11 @@ fn hello(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     c.reply.bulk_str("mode");
     c.reply.bulk_str("standalone");
     c.reply.bulk_str("role");
-    c.reply.bulk_str("master");
+    c.reply.bulk_str(if srv.master_link.is_some() {
+        "replica"
+    } else {
+        "master"
+    });
     c.reply.bulk_str("modules");
     c.reply.array_len(0);
 }
@@ -258,7 +262,11 @@ fn client_type_by_name(name: &[u8]) -> Option<ClientType> {
 /// The class of a connection. Every connection is a normal client until
 /// replication and Pub/Sub give clients other roles.
 fn client_type(c: &Client) -> ClientType {
-    if c.pubsub_mode {
+    if c.is_master {
+        ClientType::Master
+    } else if c.is_replica && !c.monitor {
+        ClientType::Replica
+    } else if c.pubsub_mode {
         ClientType::PubSub
     } else {
         ClientType::Normal

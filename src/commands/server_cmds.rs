@@ -204,17 +204,6 @@ fn mimalloc_version() -> String {
 
 /// The replication id INFO reports. Replication does not exist yet; the id
 /// is random per process, as Redis's is at start.
-fn master_replid() -> &'static str {
-    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ID.get_or_init(|| {
-        use rand::RngExt;
-        let mut r = rand::rng();
-        (0..40)
-            .map(|_| format!("{:x}", r.random_range(0..16u8)))
-            .collect()
-    })
-}
-
 fn ratio(a: f64, b: f64) -> f64 {
     if b == 0.0 { 0.0 } else { a / b }
 }
@@ -273,6 +262,9 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
             srv.config_file.as_deref().unwrap_or("")
         );
         field!(out, "io_threads_active", "0");
+        if let Some(ms) = crate::shutdown_wait::remaining_ms(srv) {
+            field!(out, "shutdown_in_milliseconds", "{ms}");
+        }
     }
 
     // Client buffers: the served client is out of the slab, so add it.
@@ -289,7 +281,9 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         .sum();
     if sel.want("clients") {
         header(&mut out, "Clients");
-        field!(out, "connected_clients", "{}", srv.clients.len());
+        // Replicas are not counted (Redis's clients - slaves).
+        let clients = srv.clients.len() - srv.replicas.len();
+        field!(out, "connected_clients", "{clients}");
         field!(out, "cluster_connections", "0");
         field!(out, "maxclients", "{}", srv.cfg.maxclients);
         field!(out, "client_recent_max_input_buffer", "{max_in}");
@@ -458,7 +452,12 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
             crate::evict::not_counted(srv)
         );
         field!(out, "mem_replication_backlog", "0");
-        field!(out, "mem_total_replication_buffers", "0");
+        field!(
+            out,
+            "mem_total_replication_buffers",
+            "{}",
+            crate::replication::buffer_memory(srv)
+        );
         field!(out, "mem_clients_slaves", "0");
         field!(out, "mem_clients_normal", "{clients_mem}");
         field!(out, "mem_cluster_links", "0");
@@ -524,9 +523,10 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         field!(out, "instantaneous_input_repl_kbps", "0.00");
         field!(out, "instantaneous_output_repl_kbps", "0.00");
         field!(out, "rejected_connections", "{}", st.rejected_connections);
-        field!(out, "sync_full", "0");
-        field!(out, "sync_partial_ok", "0");
-        field!(out, "sync_partial_err", "0");
+        let r = &srv.replicas;
+        field!(out, "sync_full", "{}", r.sync_full);
+        field!(out, "sync_partial_ok", "{}", r.sync_partial_ok);
+        field!(out, "sync_partial_err", "{}", r.sync_partial_err);
         field!(out, "expired_keys", "{expired}");
         field!(
             out,
@@ -602,22 +602,15 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
 
     if sel.want("replication") {
         header(&mut out, "Replication");
-        field!(out, "role", "master");
-        field!(out, "connected_slaves", "0");
-        field!(out, "master_failover_state", "no-failover");
-        field!(out, "master_replid", "{}", master_replid());
-        field!(out, "master_replid2", "{}", "0".repeat(40));
-        field!(out, "master_repl_offset", "0");
-        field!(out, "second_repl_offset", "-1");
-        field!(out, "repl_backlog_active", "0");
-        field!(
-            out,
-            "repl_backlog_size",
-            "{}",
-            srv.cfg.get("repl-backlog-size").unwrap_or("1048576")
-        );
-        field!(out, "repl_backlog_first_byte_offset", "0");
-        field!(out, "repl_backlog_histlen", "0");
+        let role = if srv.master_link.is_some() {
+            "slave"
+        } else {
+            "master"
+        };
+        field!(out, "role", "{}", role);
+        crate::replica::info_link(srv, &mut out);
+        crate::replication::info_replicas(srv, &mut out);
+        crate::replication::info_history(srv, &mut out);
     }
 
     if sel.want("cpu") {
@@ -1167,6 +1160,10 @@ fn debug(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             srv.scripting.disable_deny_script = atoi(&argv[2]) != 0;
             c.reply.ok();
         }
+        ("replicate", n) if n >= 3 => {
+            crate::replication::replicate_raw(srv, &argv[2..]);
+            c.reply.ok();
+        }
         ("log", 3) => {
             log_warning!("DEBUG LOG: {}", text(&argv[2]));
             c.reply.ok();
@@ -1544,15 +1541,21 @@ fn shutdown(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         return;
     }
     if abort {
-        // Only a shutdown asked by a signal can be pending (the command's
-        // own never waits for replicas).
-        if srv.shutdown_asap && !srv.final_save_done {
-            srv.shutdown_asap = false;
-            log_warning!("Shutdown manually aborted.");
+        // A shutdown waiting for replicas, or one a signal asked for that
+        // has not started yet (DEBUG PAUSE-CRON holds it).
+        let signalled = srv.shutdown_asap && !srv.final_save_done;
+        if crate::shutdown_wait::abort(srv) || signalled {
+            if signalled {
+                srv.shutdown_asap = false;
+                log_warning!("Shutdown manually aborted.");
+            }
             c.reply.ok();
         } else {
             c.reply.err("No shutdown in progress.");
         }
+        return;
+    }
+    if !now && crate::shutdown_wait::begin(srv, Some(c), save, nosave, force) {
         return;
     }
     if !crate::persistence::background::final_save(srv, save, nosave, force) {

@@ -133,6 +133,14 @@ pub struct Client {
     /// Unix time (s) the output buffer soft limit was first reached, 0 if
     /// under it (`net::obuf`).
     pub obuf_soft_since: i64,
+    /// The link to our master (`crate::replica`).
+    pub is_master: bool,
+    /// Asked for the replication stream (SYNC / PSYNC).
+    pub is_replica: bool,
+    /// REPLCONF listening-port / ip-address / capa psync2 of a replica.
+    pub replica_port: u16,
+    pub replica_ip: String,
+    pub replica_capa_psync2: bool,
 }
 
 pub enum ReadResult {
@@ -202,6 +210,11 @@ impl Client {
             monitor: false,
             tracking: Default::default(),
             obuf_soft_since: 0,
+            is_master: false,
+            is_replica: false,
+            replica_port: 0,
+            replica_ip: String::new(),
+            replica_capa_psync2: false,
         }
     }
 
@@ -311,6 +324,11 @@ impl Client {
         let mut flags = String::new();
         if self.monitor {
             flags.push('O');
+        } else if self.is_replica {
+            flags.push('S');
+        }
+        if self.is_master {
+            flags.push('M');
         }
         if self.pubsub_mode {
             flags.push('P');

@@ -159,7 +159,19 @@ impl Server {
     /// keeping the time its soft limit was first reached.
     fn obuf_limit_reached(&self, c: &mut Client) -> bool {
         let used = c.obuf_usage() as u64;
-        let l = self.cfg.obuf_limits[self.obuf_class(c)];
+        let class = self.obuf_class(c);
+        let mut l = self.cfg.obuf_limits[class];
+        if class == REPLICA {
+            // A replica's limits below the backlog size would cut it off
+            // right after a partial resync: the backlog size is used.
+            let backlog = crate::replication::backlog_size(self) as u64;
+            if l.hard > 0 && l.hard < backlog {
+                l.hard = backlog;
+            }
+            if l.soft > 0 && l.soft < backlog {
+                l.soft = backlog;
+            }
+        }
         let hard = l.hard > 0 && used >= l.hard;
         let mut soft = l.soft > 0 && used >= l.soft;
         let now = self.now_ms / 1000;
