@@ -938,7 +938,12 @@ impl Server {
         }
         if self.pause.active.is_some() {
             const W: u32 = flags::WRITE | flags::MAY_REPLICATE;
-            let writes = cmd.has(W)
+            let own = if cmd.has(flags::MAY_REPLICATE) {
+                crate::scripting::call_flags(self, &cmd.name, cmd.flags, &argv)
+            } else {
+                cmd.flags
+            };
+            let writes = own & W != 0
                 || (cmd.name == "exec"
                     && c.multi
                         .as_ref()
@@ -1008,7 +1013,13 @@ impl Server {
             crate::replica::local_write(self, false, c.db, cmd, argv);
         }
         self.drain_expired(Some(&mut *c));
-        if c.tracking.on && !c.tracking.bcast && cmd.has(flags::READONLY) && !cmd.has(flags::PUBSUB)
+        // Read-only scripts (EVAL_RO…) track what their commands read, not
+        // their declared keys as such (`scripting::execute`).
+        if c.tracking.on
+            && !c.tracking.bcast
+            && cmd.has(flags::READONLY)
+            && !cmd.has(flags::PUBSUB)
+            && !matches!(cmd.name.as_str(), "eval_ro" | "evalsha_ro" | "fcall_ro")
         {
             self.tracking_remember_keys(c, cmd, argv);
         }

@@ -440,6 +440,9 @@ fn script_call(
         srv.prop.muted = true;
     }
     srv.call(lc, cmd, &argv, crate::util::time::now_us());
+    if cmd.has(flags::READONLY) {
+        ctx.read_cmd = true;
+    }
     srv.prop.muted = muted;
     srv.err_mark = mark;
     Ok(())

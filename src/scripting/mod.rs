@@ -42,6 +42,45 @@ pub mod sflags {
     pub const EVAL_COMPAT: u32 = 1 << 5;
 }
 
+/// The flags a script call has for the checks made before it runs
+/// (Redis's evalGetCommandFlags / fcallGetCommandFlags). A script that
+/// declared its flags (a shebang, or a function's flags) writes only
+/// without `no-writes`, may run out of memory only without `allow-oom` /
+/// `no-writes`, and is never "may replicate"; one that declared nothing
+/// (or is not known yet) keeps the command's own flags.
+pub fn call_flags(srv: &Server, name: &str, cmd_flags: u32, argv: &[Bytes]) -> u32 {
+    use crate::commands::table::flags as cf;
+    let declared = match name {
+        "eval" | "eval_ro" => argv
+            .get(1)
+            .and_then(|body| shebang::parse(body).ok())
+            .map(|(f, _)| f),
+        "evalsha" | "evalsha_ro" => argv.get(1).and_then(|sha| {
+            let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+            srv.scripting.scripts.get(&sha).map(|s| s.flags)
+        }),
+        "fcall" | "fcall_ro" => argv
+            .get(1)
+            .and_then(|f| srv.scripting.functions.find(&String::from_utf8_lossy(f)))
+            .map(|f| f.flags),
+        _ => None,
+    };
+    let Some(sf) = declared.filter(|f| f & sflags::EVAL_COMPAT == 0) else {
+        return cmd_flags;
+    };
+    let mut out = cmd_flags & !(cf::STALE | cf::DENYOOM | cf::WRITE | cf::MAY_REPLICATE);
+    if sf & (sflags::ALLOW_OOM | sflags::NO_WRITES) == 0 {
+        out |= cf::DENYOOM;
+    }
+    if sf & sflags::NO_WRITES == 0 {
+        out |= cf::WRITE;
+    }
+    if sf & sflags::ALLOW_STALE != 0 {
+        out |= cf::STALE;
+    }
+    out
+}
+
 /// One cached script.
 pub struct Script {
     pub body: Bytes,
@@ -72,6 +111,9 @@ pub struct RunCtx {
     pub eval_mode: bool,
     /// The calling command (FUNCTION STATS).
     pub argv: Vec<Bytes>,
+    /// A read-only command ran: a tracking caller then tracks the keys the
+    /// script declared.
+    pub read_cmd: bool,
 }
 
 thread_local! {
@@ -366,6 +408,7 @@ pub fn execute(
         busy: false,
         eval_mode: t.eval_mode,
         argv: argv.to_vec(),
+        read_cmd: false,
     };
     let was_in_exec = srv.in_exec;
     // Commands called from scripts never block (Redis's DENY_BLOCKING).
@@ -429,6 +472,16 @@ pub fn execute(
                 e.to_string()
             ));
         }
+    }
+    // Client-side caching: a script that read something makes its caller
+    // track the keys it declared (Redis tracks the script's keys, not the
+    // ones its commands named).
+    if rc.read_cmd
+        && c.tracking.on
+        && !c.tracking.bcast
+        && let Ok(cmd) = srv.table.lookup(argv)
+    {
+        srv.tracking_remember_keys(c, cmd, argv);
     }
     // The script's effects are propagated, not the script.
     srv.prop.prevent();
