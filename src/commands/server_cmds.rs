@@ -556,9 +556,8 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         field!(out, "pubsub_channels", "{}", srv.pubsub.channels.len());
         field!(out, "pubsub_patterns", "{}", srv.pubsub.patterns.len());
         field!(out, "pubsubshard_channels", "{}", srv.pubsub.shard.len());
-        for f in ["latest_fork_usec", "total_forks"] {
-            field!(out, f, "0");
-        }
+        field!(out, "latest_fork_usec", "{}", srv.rdb.latest_fork_usec);
+        field!(out, "total_forks", "{}", srv.rdb.total_forks);
         field!(
             out,
             "migrate_cached_sockets",

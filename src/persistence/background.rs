@@ -30,6 +30,9 @@ pub enum Purpose {
 /// Background-save state of the server (`Server::rdb`).
 pub struct RdbState {
     pub snapshot: Option<Snapshot>,
+    /// Background jobs started, and the µs the last one took to start.
+    pub total_forks: u64,
+    pub latest_fork_usec: u64,
     pub purpose: Purpose,
     pub last_bgsave_ok: bool,
     /// Duration of the last background save (s), -1 before the first.
@@ -48,6 +51,8 @@ impl Default for RdbState {
     fn default() -> Self {
         RdbState {
             snapshot: None,
+            total_forks: 0,
+            latest_fork_usec: 0,
             purpose: Purpose::Rdb,
             last_bgsave_ok: true,
             last_bgsave_time_sec: -1,
@@ -103,6 +108,23 @@ pub fn bgsave(srv: &mut Server) -> Result<(), String> {
 }
 
 fn start_snapshot(
+    srv: &mut Server,
+    path: &std::path::Path,
+    resp: bool,
+) -> std::io::Result<Snapshot> {
+    // INFO's total_forks / latest_fork_usec count the background jobs we
+    // start instead of forking, and what starting one cost the event loop
+    // (Redis's fork stall).
+    let t0 = std::time::Instant::now();
+    let started = start_snapshot_now(srv, path, resp);
+    if started.is_ok() {
+        srv.rdb.total_forks += 1;
+        srv.rdb.latest_fork_usec = t0.elapsed().as_micros() as u64;
+    }
+    started
+}
+
+fn start_snapshot_now(
     srv: &mut Server,
     path: &std::path::Path,
     resp: bool,
@@ -263,9 +285,24 @@ pub fn apply_appendonly(srv: &mut Server) {
             abort(srv);
         }
         srv.aof.stop(now_ms());
-    } else if want_aof && !srv.aof.on && srv.rdb.snapshot.is_none() {
+    } else if want_aof && !srv.aof.on && (srv.rdb.snapshot.is_some() || srv.in_exec) {
+        // Started from cron once possible, as Redis schedules it.
+        if !srv.aof.rewrite_scheduled {
+            srv.aof.rewrite_scheduled = true;
+            if srv.in_exec {
+                log_warning!(
+                    "AOF was enabled during a transaction. An AOF background was scheduled to start when possible."
+                );
+            } else {
+                log_warning!(
+                    "AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible."
+                );
+            }
+        }
+    } else if want_aof && !srv.aof.on {
         srv.aof.names = super::aof::Names::from_server(srv);
         srv.aof.on = true;
+        srv.aof.rewrite_scheduled = false;
         if rewrite_aof(srv).is_err() {
             srv.aof.on = false;
         }
