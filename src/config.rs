@@ -1155,7 +1155,6 @@ impl Config {
         self.protected_mode = self.yes("protected-mode");
         self.min_replicas_check = self.int("min-replicas-to-write") > 0;
         self.maxmemory = self.int("maxmemory").max(0) as u64;
-        crate::dict::set_expand_limit(self.maxmemory as usize);
         self.maxmemory_policy =
             crate::evict::Policy::parse(self.get("maxmemory-policy").unwrap_or(""));
         self.maxmemory_samples = self.int("maxmemory-samples").max(1) as usize;

@@ -241,6 +241,9 @@ impl Server {
         }
         let table: &'static Table = Box::leak(Box::new(table));
         let dbs = (0..cfg.databases).map(Db::new).collect();
+        // The keyspace's tables do not outgrow maxmemory (dict.rs); a
+        // process-wide setting, made by the server only.
+        crate::dict::set_expand_limit(cfg.maxmemory as usize);
         let now = now_ms();
         let stats = Stats {
             startup_memory: crate::alloc::used_memory(),

@@ -932,6 +932,7 @@ fn apply(srv: &mut Server, name: &str) {
             srv.aof.refresh_config(&srv.cfg)
         }
         "appendonly" => crate::persistence::background::apply_appendonly(srv),
+        "maxmemory" if srv.cfg.maxmemory == 0 => crate::dict::set_expand_limit(0),
         "proc-title-template" | "port" | "bind" => {
             crate::proctitle::apply(&srv.cfg, srv.config_file.as_deref())
         }
@@ -939,6 +940,7 @@ fn apply(srv: &mut Server, name: &str) {
             crate::net::client_eviction::evict_clients(srv, None);
         }
         "maxmemory" if srv.cfg.maxmemory > 0 => {
+            crate::dict::set_expand_limit(srv.cfg.maxmemory as usize);
             crate::net::client_eviction::evict_clients(srv, None);
             let used = crate::evict::counted_memory(srv);
             if used > srv.cfg.maxmemory as usize {
