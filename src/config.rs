@@ -103,7 +103,7 @@ pub static DIRECTIVES: &[Directive] = &[
         YES,
     ),
     d("protected-mode", Kind::Bool, "yes", YES, YES),
-    d("bind-source-addr", Kind::Str, "", YES, NO),
+    d("bind-source-addr", Kind::Str, "", YES, YES),
     d("socket-mark-id", U32, "0", NO, NO),
     d("io-threads", Kind::Int(1, 128), "1", NO, NO),
     d("io-threads-do-reads", Kind::Bool, "no", NO, NO),

@@ -230,7 +230,15 @@ fn connect(srv: &mut Server) {
         crate::log_warning!("Unable to connect to MASTER: Name or service not known");
         return;
     };
-    match mio::net::TcpStream::connect(addr) {
+    let source = srv
+        .cfg
+        .get("bind-source-addr")
+        .filter(|s| !s.is_empty())
+        .and_then(|s| s.parse().ok());
+    let Some(l) = srv.master_link.as_mut() else {
+        return;
+    };
+    match crate::net::listener::tcp_connect_from(addr, source) {
         Ok(mut s) => {
             if srv
                 .poll

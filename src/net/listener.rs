@@ -71,6 +71,48 @@ fn tcp_listen(addr: SocketAddr, backlog: i32) -> std::io::Result<mio::net::TcpLi
     }
 }
 
+/// A non-blocking connection to `addr`, from the local address `source`
+/// when given (`bind-source-addr`, for the link to a master). The connect
+/// completes later: wait for the socket to be writable.
+pub fn tcp_connect_from(
+    addr: SocketAddr,
+    source: Option<IpAddr>,
+) -> std::io::Result<mio::net::TcpStream> {
+    let Some(src) = source else {
+        return mio::net::TcpStream::connect(addr);
+    };
+    let domain = if addr.is_ipv6() {
+        libc::AF_INET6
+    } else {
+        libc::AF_INET
+    };
+    // SAFETY: plain socket syscalls; the fd is owned by the TcpStream on success.
+    unsafe {
+        let fd = libc::socket(
+            domain,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        );
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let (local, llen) = sockaddr(SocketAddr::new(src, 0));
+        let (remote, rlen) = sockaddr(addr);
+        if libc::bind(fd, &local as *const _ as *const libc::sockaddr, llen) < 0
+            || (libc::connect(fd, &remote as *const _ as *const libc::sockaddr, rlen) < 0
+                && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINPROGRESS))
+        {
+            let e = std::io::Error::last_os_error();
+            libc::close(fd);
+            return Err(e);
+        }
+        use std::os::fd::FromRawFd;
+        Ok(mio::net::TcpStream::from_std(
+            std::net::TcpStream::from_raw_fd(fd),
+        ))
+    }
+}
+
 fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     // SAFETY: sockaddr_storage is plain data; we fill the matching variant.
     let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
