@@ -27,6 +27,11 @@ use bytes::Bytes;
 pub struct Propagation {
     /// Operations of the current execution unit: (db, argv).
     ops: Vec<(usize, Vec<Bytes>)>,
+    /// Operations for replicas only (PUBLISH: subscribers of a replica
+    /// hear what is published on its master, but an AOF replays no
+    /// messages). They follow the unit's other operations.
+    replica_ops: Vec<(usize, Vec<Bytes>)>,
+    replicas_only: bool,
     /// What the running command propagates instead of its own argv.
     rewritten: Option<Vec<Bytes>>,
     forced: bool,
@@ -51,6 +56,12 @@ impl Propagation {
         self.forced = true;
     }
 
+    /// Propagate the running command to replicas only, even though it
+    /// changed nothing (Redis's PROPAGATE_REPL for PUBLISH).
+    pub fn force_replicas_only(&mut self) {
+        self.replicas_only = true;
+    }
+
     /// Do not propagate the running command (its handler used `also`).
     pub fn prevent(&mut self) {
         self.prevented = true;
@@ -67,8 +78,14 @@ impl Propagation {
     pub fn command_done(&mut self, db: usize, argv: &[Bytes], changed: bool) {
         let rewritten = self.rewritten.take();
         let (forced, prevented) = (self.forced, self.prevented);
+        let replicas_only = std::mem::take(&mut self.replicas_only);
         self.forced = false;
         self.prevented = false;
+        if replicas_only && self.listening && !self.muted && !prevented {
+            self.replica_ops
+                .push((db, rewritten.unwrap_or_else(|| argv.to_vec())));
+            return;
+        }
         if !self.listening || self.muted || prevented || !(changed || forced) {
             return;
         }
@@ -96,8 +113,13 @@ impl Propagation {
         ops
     }
 
+    /// Take the replica-only operations of the unit (see `replica_ops`).
+    pub fn take_replica_only(&mut self) -> Vec<(usize, Vec<Bytes>)> {
+        std::mem::take(&mut self.replica_ops)
+    }
+
     pub fn has_pending(&self) -> bool {
-        !self.ops.is_empty()
+        !self.ops.is_empty() || !self.replica_ops.is_empty()
     }
 }
 
@@ -175,6 +197,23 @@ mod tests {
         let ops = p.take_unit();
         let names: Vec<&[u8]> = ops.iter().map(|(_, a)| &a[0][..]).collect();
         assert_eq!(names, [&b"MULTI"[..], b"DEL", b"SET", b"EXEC"]);
+        assert!(!p.has_pending());
+    }
+
+    #[test]
+    fn replica_only_operations_stay_out_of_the_unit() {
+        let mut p = Propagation {
+            listening: true,
+            ..Default::default()
+        };
+        p.force_replicas_only();
+        p.command_done(0, &v(&["PUBLISH", "ch", "m"]), false);
+        assert!(p.has_pending());
+        assert!(p.take_unit().is_empty());
+        assert_eq!(p.take_replica_only(), vec![(0, v(&["PUBLISH", "ch", "m"]))]);
+        assert!(!p.has_pending());
+        // The mark lasts for one command only.
+        p.command_done(0, &v(&["GET", "k"]), false);
         assert!(!p.has_pending());
     }
 

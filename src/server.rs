@@ -1425,9 +1425,17 @@ impl Server {
             return;
         }
         let ops = self.prop.take_unit();
-        self.aof.feed(&ops, self.now_ms);
+        let replica_ops = self.prop.take_replica_only();
+        if !ops.is_empty() {
+            self.aof.feed(&ops, self.now_ms);
+        }
         if self.replicas.wants_stream() {
-            crate::replication::feed(self, &ops);
+            if !ops.is_empty() {
+                crate::replication::feed(self, &ops);
+            }
+            if !replica_ops.is_empty() {
+                crate::replication::feed(self, &replica_ops);
+            }
         }
     }
 

@@ -79,11 +79,14 @@ fn sunsubscribe(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 }
 
 fn publish(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    // Replicas' subscribers hear it too; the AOF does not keep messages.
+    srv.prop.force_replicas_only();
     let n = srv.publish(Some(c), &argv[1], &argv[2], false);
     c.reply.int(n as i64);
 }
 
 fn spublish(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
+    srv.prop.force_replicas_only();
     let n = srv.publish(Some(c), &argv[1], &argv[2], true);
     c.reply.int(n as i64);
 }
