@@ -3,8 +3,8 @@
 //! Before every command (and, after CONFIG SET lowered the limit, on the
 //! next event-loop passes) the memory in use is compared with `maxmemory`.
 //! "In use" is the allocator's count (`alloc::used_memory`, the same figure
-//! INFO reports) minus what Redis does not count either: the output buffers
-//! of replicas and the AOF buffer, so a slow replica cannot make the server
+//! INFO reports) minus what Redis does not count either: the replication
+//! buffers and the AOF buffer, so a slow replica cannot make the server
 //! evict its whole dataset. While over the limit, keys are deleted according
 //! to `maxmemory-policy`:
 //!
@@ -153,18 +153,10 @@ fn time_limit_us(tenacity: i64) -> u64 {
     }
 }
 
-/// Memory Redis does not count against `maxmemory`: replicas' output
-/// buffers and the AOF buffer.
+/// Memory Redis does not count against `maxmemory`: the replication
+/// buffers (backlog and what waits for replicas) and the AOF buffer.
 pub fn not_counted(srv: &Server) -> usize {
-    let mut n = srv.aof.buffered();
-    if !srv.replicas.is_empty() {
-        for c in srv.clients.iter().filter_map(|(_, s)| s.as_deref()) {
-            if crate::replication::is_replica(srv, c) {
-                n += c.obuf_usage();
-            }
-        }
-    }
-    n
+    srv.aof.buffered() + crate::replication::buffer_memory(srv)
 }
 
 /// Memory counted against `maxmemory` now.

@@ -921,11 +921,14 @@ impl Server {
                         .is_some_and(|m| m.cmds.iter().any(|(q, _)| q.has(f)))
             };
             let write = cmd.has(flags::WRITE) || queued(flags::WRITE);
-            let stale_ok = cmd.has(flags::STALE)
-                && !(cmd.name == "exec"
-                    && c.multi
-                        .as_ref()
-                        .is_some_and(|m| m.cmds.iter().any(|(q, _)| !q.has(flags::STALE))));
+            // A script call may read stale data only if its script says
+            // so (allow-stale), not because EVAL / FCALL may.
+            let stale_ok =
+                crate::scripting::call_flags(self, &cmd.name, cmd.flags, &argv) & flags::STALE != 0
+                    && !(cmd.name == "exec"
+                        && c.multi
+                            .as_ref()
+                            .is_some_and(|m| m.cmds.iter().any(|(q, _)| !q.has(flags::STALE))));
             if write && !crate::replication::enough_replicas(self) {
                 self.reject_code(
                     c,

@@ -37,20 +37,10 @@ fn fcall_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], ro: bool) {
         return;
     };
     let (func, flags) = (f.func.clone(), f.flags);
-    let Some(numkeys) = crate::util::num::parse_i64(&argv[2]) else {
-        c.reply.err("Bad number of keys provided");
+    let Some(numkeys) = super::scripting::numkeys(c, argv, "Bad number of keys provided") else {
         return;
     };
-    if numkeys > (argv.len() - 3) as i64 {
-        c.reply
-            .err("Number of keys can't be greater than number of args");
-        return;
-    }
-    if numkeys < 0 {
-        c.reply.err("Number of keys can't be negative");
-        return;
-    }
-    let split = 3 + numkeys as usize;
+    let split = 3 + numkeys;
     let target = Target {
         func,
         flags,

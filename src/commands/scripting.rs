@@ -59,19 +59,30 @@ fn load(srv: &mut Server, c: &mut Client, body: &Bytes) -> Option<String> {
     }
 }
 
-fn eval_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], by_sha: bool, ro: bool) {
-    let Some(numkeys) = super::arg_i64(c, &argv[2]) else {
-        return;
+/// The `numkeys` argument of EVAL / FCALL (`argv[2]`) checked against the
+/// arguments that follow, with Redis's errors (`not_int` when it is not a
+/// number).
+pub(super) fn numkeys(c: &mut Client, argv: &[Bytes], not_int: &str) -> Option<usize> {
+    let Some(n) = crate::util::num::parse_i64(&argv[2]) else {
+        c.reply.err(not_int);
+        return None;
     };
-    if numkeys > (argv.len() - 3) as i64 {
+    if n > (argv.len() - 3) as i64 {
         c.reply
             .err("Number of keys can't be greater than number of args");
-        return;
+        return None;
     }
-    if numkeys < 0 {
+    if n < 0 {
         c.reply.err("Number of keys can't be negative");
-        return;
+        return None;
     }
+    Some(n as usize)
+}
+
+fn eval_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], by_sha: bool, ro: bool) {
+    let Some(numkeys) = numkeys(c, argv, super::NOT_INTEGER) else {
+        return;
+    };
     let sha = if by_sha {
         String::from_utf8_lossy(&argv[1]).to_ascii_lowercase()
     } else {
@@ -80,7 +91,7 @@ fn eval_generic(srv: &mut Server, c: &mut Client, argv: &[Bytes], by_sha: bool, 
             None => return,
         }
     };
-    let split = 3 + numkeys as usize;
+    let split = 3 + numkeys;
     scripting::run(
         srv,
         c,

@@ -150,7 +150,7 @@ pub fn rust_functions(lua: &Lua) -> mlua::Result<Table> {
         "sha1hex",
         lua.create_function(|lua, args: MultiValue| {
             if args.len() != 1 {
-                return Ok((Value::Nil, err(lua, "wrong number of arguments")?));
+                return raise(lua, "wrong number of arguments");
             }
             let b = arg_bytes(&args[0]).unwrap_or_default();
             Ok((
@@ -167,23 +167,17 @@ pub fn rust_functions(lua: &Lua) -> mlua::Result<Table> {
         "setresp",
         lua.create_function(|lua, args: MultiValue| {
             let Some(ctx) = ctx() else {
-                return Ok((
-                    Value::Nil,
-                    err(
-                        lua,
-                        "redis.setresp can only be called inside a script invocation",
-                    )?,
-                ));
+                return raise(
+                    lua,
+                    "redis.setresp can only be called inside a script invocation",
+                );
             };
             if args.len() != 1 {
-                return Ok((
-                    Value::Nil,
-                    err(lua, "redis.setresp() requires one argument.")?,
-                ));
+                return raise(lua, "redis.setresp() requires one argument.");
             }
             let n = number(&args[0]).unwrap_or(0.0) as i64;
             if n != 2 && n != 3 {
-                return Ok((Value::Nil, err(lua, "RESP version must be 2 or 3.")?));
+                return raise(lua, "RESP version must be 2 or 3.");
             }
             // SAFETY: valid while the script runs (see `RunCtx`).
             unsafe { (*ctx.lua_client).reply.resp = n as u8 };
@@ -197,23 +191,20 @@ pub fn rust_functions(lua: &Lua) -> mlua::Result<Table> {
         "set_repl",
         lua.create_function(|lua, args: MultiValue| {
             let Some(ctx) = ctx() else {
-                return Ok((
-                    Value::Nil,
-                    err(lua, "redis.set_repl can only be called inside a script invocation")?,
-                ));
+                return raise(
+                    lua,
+                    "redis.set_repl can only be called inside a script invocation",
+                );
             };
             if args.len() != 1 {
-                return Ok((Value::Nil, err(lua, "redis.set_repl() requires two arguments.")?));
+                return raise(lua, "redis.set_repl() requires two arguments.");
             }
             let n = number(&args[0]).unwrap_or(-1.0) as i64;
             if !(0..=3).contains(&n) {
-                return Ok((
-                    Value::Nil,
-                    err(
-                        lua,
-                        "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
-                    )?,
-                ));
+                return raise(
+                    lua,
+                    "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                );
             }
             ctx.repl = n as u8;
             Ok((Value::Nil, Value::Nil))
@@ -226,36 +217,27 @@ pub fn rust_functions(lua: &Lua) -> mlua::Result<Table> {
         "acl_check_cmd",
         lua.create_function(|lua, args: MultiValue| {
             let Some(ctx) = ctx() else {
-                return Ok((
-                    Value::Nil,
-                    err(
-                        lua,
-                        "redis.acl_check_cmd can only be called inside a script invocation",
-                    )?,
-                ));
+                return raise(
+                    lua,
+                    "redis.acl_check_cmd can only be called inside a script invocation",
+                );
             };
             let argv = match to_argv(&args) {
                 Ok(a) if !a.is_empty() => a,
                 Ok(_) => {
-                    return Ok((
-                        Value::Nil,
-                        err(
-                            lua,
-                            "Please specify at least one argument for this redis lib call",
-                        )?,
-                    ));
+                    return raise(
+                        lua,
+                        "Please specify at least one argument for this redis lib call",
+                    );
                 }
-                Err(e) => return Ok((Value::Nil, err(lua, e)?)),
+                Err(e) => return raise(lua, e),
             };
             // SAFETY: valid while the script runs (see `RunCtx`).
             let srv = unsafe { &*ctx.srv };
             match srv.table.lookup(&argv) {
                 // The default user may run everything (no ACLs yet).
                 Ok(_) => Ok((Value::Boolean(true), Value::Nil)),
-                Err(_) => Ok((
-                    Value::Nil,
-                    err(lua, "Invalid command passed to redis.acl_check_cmd()")?,
-                )),
+                Err(_) => raise(lua, "Invalid command passed to redis.acl_check_cmd()"),
             }
         })?,
         trampolines::acl_check_cmd,
@@ -279,6 +261,12 @@ pub fn rust_functions(lua: &Lua) -> mlua::Result<Table> {
         })?,
     )?;
     Ok(r)
+}
+
+/// The (nil, error) pair a raising `redis.*` function returns to its Lua
+/// trampoline, which raises the error.
+fn raise(lua: &Lua, msg: &str) -> mlua::Result<(Value, Value)> {
+    Ok((Value::Nil, err(lua, msg)?))
 }
 
 fn err(lua: &Lua, msg: &str) -> mlua::Result<Value> {
@@ -322,26 +310,20 @@ fn raw_call(lua: &Lua, packed: Table) -> mlua::Result<(Value, Value)> {
         args.push_back(packed.raw_get(i)?);
     }
     let Some(ctx) = ctx() else {
-        return Ok((
-            Value::Nil,
-            err(
-                lua,
-                "redis.call/pcall can only be called inside a script invocation",
-            )?,
-        ));
+        return raise(
+            lua,
+            "redis.call/pcall can only be called inside a script invocation",
+        );
     };
     if args.is_empty() {
-        return Ok((
-            Value::Nil,
-            err(
-                lua,
-                "Please specify at least one argument for this redis lib call",
-            )?,
-        ));
+        return raise(
+            lua,
+            "Please specify at least one argument for this redis lib call",
+        );
     }
     let argv = match to_argv(&args) {
         Ok(a) => a,
-        Err(e) => return Ok((Value::Nil, err(lua, e)?)),
+        Err(e) => return raise(lua, e),
     };
     // SAFETY: both pointers are valid while the script runs (`RunCtx`),
     // and nothing else uses them during this callback.
@@ -411,6 +393,15 @@ fn script_call(
             "Write commands are not allowed from read-only scripts.",
         ));
     }
+    // A stale replica (link down, replica-serve-stale-data no) runs only
+    // what may read stale data, from scripts too.
+    if !cmd.has(flags::STALE) && crate::replica::deny(srv, lc, false, false).is_some() {
+        return Err(rejected(
+            srv,
+            Some(cmd.id),
+            "Can not execute the command on a stale replica.",
+        ));
+    }
     if cmd.has(flags::WRITE)
         && !ctx.wrote
         && let Some(misconf) = crate::persistence::background::writes_denied(srv)
@@ -463,19 +454,13 @@ fn rejected(srv: &mut crate::server::Server, cmd: Option<usize>, msg: &str) -> S
 
 fn log(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, Value)> {
     if args.len() < 2 {
-        return Ok((
-            Value::Nil,
-            err(lua, "redis.log() requires two arguments or more.")?,
-        ));
+        return raise(lua, "redis.log() requires two arguments or more.");
     }
     let level = match &args[0] {
         Value::Number(n) => *n as i64,
         Value::Integer(n) => *n,
         _ => {
-            return Ok((
-                Value::Nil,
-                err(lua, "First argument must be a number (log level).")?,
-            ));
+            return raise(lua, "First argument must be a number (log level).");
         }
     };
     let level = match level {
@@ -483,7 +468,7 @@ fn log(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, Value)> {
         1 => crate::log::Level::Verbose,
         2 => crate::log::Level::Notice,
         3 => crate::log::Level::Warning,
-        _ => return Ok((Value::Nil, err(lua, "Invalid debug level.")?)),
+        _ => return raise(lua, "Invalid debug level."),
     };
     if crate::log::enabled(level) {
         let parts: Vec<String> = args

@@ -391,3 +391,49 @@ pub fn dirty_deltas(c: &mut Conn, steps: &[&[&str]]) -> Vec<i64> {
         })
         .collect()
 }
+
+/// cinnabar and redis-server (in that order), both started with `args`;
+/// `None` (and a SKIPPED line) without redis-server.
+pub fn server_pair(args: &[&str]) -> Option<(Server, Server)> {
+    let Some(redis) = redis_bin() else {
+        eprintln!("SKIPPED: needs /usr/bin/redis-server");
+        return None;
+    };
+    Some((Server::start(args), Server::start_bin(&redis, args)))
+}
+
+/// The incremental AOF files of a server started with `--appendonly yes`.
+pub fn incr_aof(s: &Server) -> Vec<u8> {
+    let dir = s.dir.join("appendonlydir");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.to_string_lossy().ends_with(".incr.aof") {
+            out.extend(std::fs::read(&p).unwrap());
+        }
+    }
+    out
+}
+
+/// Run `writes` on cinnabar and redis-server, each with `appendfsync
+/// always`, and return what each appended to its AOF (as text). `None`
+/// without redis-server.
+pub fn aof_of_writes(writes: &[&[&str]]) -> Option<(String, String)> {
+    let (ours, theirs) = server_pair(&["--appendonly", "yes", "--appendfsync", "always"])?;
+    for s in [&ours, &theirs] {
+        let mut c = s.conn();
+        // Redis writes its first base file in the background at start;
+        // commands sent meanwhile would end up in it.
+        while persistence_field(&mut c, "aof_rewrite_in_progress") != "0"
+            || persistence_field(&mut c, "aof_rewrite_scheduled") != "0"
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        for w in writes {
+            c.cmd(w);
+        }
+    }
+    // With appendfsync always, replies follow the write to the file.
+    let text = |s: &Server| String::from_utf8_lossy(&incr_aof(s)).into_owned();
+    Some((text(&ours), text(&theirs)))
+}
