@@ -12,6 +12,7 @@ pub mod aof_rewrite;
 pub mod background;
 pub mod rdb;
 pub mod rdb_load;
+pub mod rdb_stream;
 pub mod snapshot;
 pub mod ziplist;
 
