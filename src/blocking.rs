@@ -209,6 +209,8 @@ pub fn wake_when_gone(c: &mut Client) {
 /// After a write command while clients are blocked: signal every waited
 /// key that now exists, whatever wrote it (RENAME, MOVE, COPY, …), as
 /// Redis's dbAdd does. The handlers decide whether the value can serve.
+/// A stream counts only when it is another value than last time (see
+/// `streams_seen`); a missing key only for `wake_when_gone` waiters.
 pub fn signal_existing(srv: &mut Server) {
     let mut found = Vec::new();
     let Blocking {
