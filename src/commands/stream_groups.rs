@@ -283,7 +283,9 @@ fn xgroup_delconsumer(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let Some(s) = xgroup_stream(srv, c, argv, true) else {
         return;
     };
-    let deleted = group(s, &argv[3]).expect("checked").delete_consumer(&argv[4]);
+    let deleted = group(s, &argv[3])
+        .expect("checked")
+        .delete_consumer(&argv[4]);
     c.reply.int(deleted.unwrap_or(0) as i64);
     if deleted.is_some() {
         srv.dirty += 1;
@@ -358,7 +360,13 @@ fn serve_group(
             reply_entry(c, s.get(x.id).expect("delivered entry"));
             if !noack {
                 let g = &s.groups[group_name];
-                ops.push(xclaim_argv(key, group_name, x.id, &g.pel[&x.id], x.group_last_id));
+                ops.push(xclaim_argv(
+                    key,
+                    group_name,
+                    x.id,
+                    &g.pel[&x.id],
+                    x.group_last_id,
+                ));
             }
         }
         let g = &s.groups[group_name];
@@ -602,7 +610,11 @@ fn xpending(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         };
         reply_id(c, *first);
         reply_id(c, *last);
-        let with: Vec<_> = g.consumers.iter().filter(|(_, k)| !k.pel.is_empty()).collect();
+        let with: Vec<_> = g
+            .consumers
+            .iter()
+            .filter(|(_, k)| !k.pel.is_empty())
+            .collect();
         c.reply.array_len(with.len());
         for (name, k) in with {
             c.reply.array_len(2);
@@ -724,7 +736,9 @@ fn xclaim(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         j += 1;
     }
     // A bogus delivery time becomes now.
-    o.delivery_time = o.delivery_time.map(|t| if t < 0 || t > now { now } else { t });
+    o.delivery_time = o
+        .delivery_time
+        .map(|t| if t < 0 || t > now { now } else { t });
     // Redis keeps RETRYCOUNT as a signed count: negative means not given.
     if o.retry_count.is_some_and(|n| (n as i64) < 0) {
         o.retry_count = None;
@@ -783,8 +797,7 @@ fn parse_i64_or(c: &mut Client, b: &[u8], msg: &str) -> Option<i64> {
 fn xautoclaim(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     srv.prop.prevent();
     let (key, gname) = (&argv[1], &argv[2]);
-    let Some(min_idle) =
-        parse_i64_or(c, &argv[4], "Invalid min-idle-time argument for XAUTOCLAIM")
+    let Some(min_idle) = parse_i64_or(c, &argv[4], "Invalid min-idle-time argument for XAUTOCLAIM")
     else {
         return;
     };
