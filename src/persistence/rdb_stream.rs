@@ -28,9 +28,7 @@ use super::rdb_load::{LoadError, Reader};
 use super::ty;
 use crate::encoding::listpack::{Listpack, LpValue};
 use crate::types::SmallBytes;
-use crate::types::stream::{
-    Consumer, ENTRIES_READ_INVALID, Entry, Group, Node, Pending, Stream, StreamId,
-};
+use crate::types::stream::{Consumer, Entry, Group, Node, Pending, Stream, StreamId};
 
 /// Entry flags inside a node's listpack.
 pub const FLAG_DELETED: i64 = 1;
@@ -248,34 +246,6 @@ fn read_node(master_id: StreamId, data: Vec<u8>) -> Result<Node, LoadError> {
     })
 }
 
-/// Redis's streamEstimateDistanceFromFirstEverEntry: the entries-read
-/// counter of a group whose last delivered ID is `id`, or -1 when it
-/// cannot be known.
-fn estimate_entries_read(s: &Stream, id: StreamId) -> i64 {
-    let added = s.entries_added as i64;
-    if s.entries_added == 0 {
-        return 0;
-    }
-    if s.length == 0 && id <= s.last_id {
-        return added;
-    }
-    if id == s.last_id {
-        return added;
-    }
-    if id > s.last_id {
-        return ENTRIES_READ_INVALID;
-    }
-    if s.max_deleted_id.is_zero() || s.max_deleted_id < s.first_id {
-        if id < s.first_id {
-            return added - s.length as i64;
-        }
-        if id == s.first_id {
-            return added - s.length as i64 + 1;
-        }
-    }
-    ENTRIES_READ_INVALID
-}
-
 /// A pending entry while its owner is not known yet.
 struct Nack {
     delivery_time: i64,
@@ -290,7 +260,7 @@ fn read_group(r: &mut Reader<'_>, t: u8, s: &Stream) -> Result<Group, LoadError>
     let entries_read = if t == ty::STREAM_LISTPACKS_2 {
         r.read_len()? as i64
     } else {
-        estimate_entries_read(s, last_id)
+        s.estimate_distance(last_id)
     };
     let mut g = Group::new(last_id, entries_read);
     let mut pel: BTreeMap<StreamId, Nack> = BTreeMap::new();

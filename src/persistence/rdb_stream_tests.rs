@@ -6,7 +6,8 @@
 use super::*;
 use crate::persistence::rdb;
 use crate::persistence::rdb_load::{LoadOpts, read_dump_value, unsupported_type};
-use crate::types::stream::{NodeLimits, Trim};
+use crate::types::stream::{ENTRIES_READ_INVALID, NodeLimits, Trim};
+use crate::types::stream_group::ClaimOpts;
 use crate::types::value::Value;
 
 const LIM: NodeLimits = NodeLimits {
@@ -615,6 +616,35 @@ fn exercise(mut s: Stream) {
     }
     if let Some(next) = s.next_id(1, None) {
         s.append(next, fields(&["a", "b"]), LIM);
+    }
+    exercise_groups(t);
+}
+
+/// Consumer-group operations on a loaded stream; none may panic.
+fn exercise_groups(mut s: Stream) {
+    let names: Vec<SmallBytes> = s.groups.keys().cloned().collect();
+    for g in &names {
+        let g = g.as_bytes();
+        let lag = s.group_lag(&s.groups[g]);
+        let consumers: Vec<SmallBytes> = s.groups[g].consumers.keys().cloned().collect();
+        let pel: Vec<StreamId> = s.groups[g].pel.keys().copied().collect();
+        for c in &consumers {
+            s.consumer_history(g, c.as_bytes(), StreamId::ZERO, 0, 5);
+        }
+        let mut created = false;
+        let opts = ClaimOpts::default();
+        s.claim(g, b"z", &pel, &opts, 9, &mut created);
+        s.autoclaim(g, b"y", StreamId::ZERO, 0, 100, false, 9, &mut created);
+        s.groups.get_mut(g).unwrap().create_consumer(b"w", 9);
+        s.deliver_new(g, b"w", StreamId::ZERO, 0, false, 9);
+        let _ = (lag, s.estimate_distance(s.groups[g].last_id));
+        let gr = s.groups.get_mut(g).unwrap();
+        for id in pel.iter().step_by(2) {
+            gr.ack(*id);
+        }
+        for c in consumers {
+            gr.delete_consumer(c.as_bytes());
+        }
     }
 }
 
