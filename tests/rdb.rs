@@ -1,6 +1,7 @@
-//! RDB files: what cinnabar saves, `redis-check-rdb` accepts and
-//! redis-server 7.0 loads with identical contents (every key's type,
-//! encoding, contents and expire time); what redis-server saves, cinnabar
+//! RDB files (every type, streams with their groups too): what cinnabar
+//! saves, `redis-check-rdb` accepts and redis-server 7.0 loads with
+//! identical contents (every key's type, encoding, contents and expire
+//! time; XINFO STREAM FULL for streams); what redis-server saves, cinnabar
 //! loads identically; corrupt files are refused at start. The interop tests
 //! are skipped (with a message) when redis-server is not installed.
 
@@ -84,6 +85,48 @@ fn populate(c: &mut Conn) {
         c.cmd(&a);
         c.cmd(&["ZADD", "longzset", "1", &noisy]);
         c.cmd(&["EXPIRE", "bighash", "5000000"]);
+        for i in 1..=230 {
+            let n = i.to_string();
+            if i % 5 == 0 {
+                c.cmd(&[
+                    "XADD",
+                    "stream",
+                    &format!("{i}-{i}"),
+                    "other",
+                    &n,
+                    "x",
+                    &noisy,
+                ]);
+            } else {
+                c.cmd(&["XADD", "stream", &format!("{i}-{i}"), "item", &n]);
+            }
+        }
+        c.cmd(&["XDEL", "stream", "3-3", "150-150"]);
+        c.cmd(&["XTRIM", "stream", "MINID", "20"]);
+        c.cmd(&["XGROUP", "CREATE", "stream", "g", "0"]);
+        c.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c1",
+            "COUNT",
+            "5",
+            "STREAMS",
+            "stream",
+            ">",
+        ]);
+        c.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c2",
+            "COUNT",
+            "2",
+            "STREAMS",
+            "stream",
+            ">",
+        ]);
+        c.cmd(&["XGROUP", "CREATE", "emptystream", "g", "$", "MKSTREAM"]);
     }
     c.cmd(&["SELECT", "0"]);
 }
@@ -119,6 +162,7 @@ fn snapshot(c: &mut Conn) -> BTreeMap<(u32, Vec<u8>), String> {
                 "+zset\r\n" => {
                     parse_array(&c.cmd_raw(&[b"ZRANGE", &k, b"0", b"-1", b"WITHSCORES"]))
                 }
+                "+stream\r\n" => vec![c.cmd_raw(&[b"XINFO", b"STREAM", &k, b"FULL"])],
                 other => panic!("unexpected type {other}"),
             };
             body.insert(0, format!("{t}{enc}{exp}").into_bytes());
