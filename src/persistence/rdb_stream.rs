@@ -6,8 +6,11 @@
 //! names, then every entry delta-encoded against the master ID, with the
 //! SAMEFIELDS flag when its fields are the master's), then the stream's
 //! counters and IDs, then every consumer group with its pending entries and
-//! consumers. Our nodes hold only live entries, so a written listpack never
-//! carries deleted ones.
+//! consumers. Our nodes keep only live entries, but a node's count of
+//! entries ever inserted and the ID of its last one decide when a new node
+//! starts and what MINID trimming removes, so the listpack also carries the
+//! node's deleted entries as Redis would: as many as were deleted, empty
+//! values, the last one with the node's last ID when that entry is gone.
 //!
 //! The reader takes every node's listpack apart into our `Node`s (a deleted
 //! entry is dropped but still counts as inserted, and the node keeps the
@@ -42,16 +45,23 @@ pub fn id_bytes(id: StreamId) -> [u8; 16] {
     k
 }
 
-/// The listpack Redis would hold for `node` (without deleted entries).
+/// The listpack Redis would hold for `node`: its live entries, and its
+/// deleted ones as placeholders (see the module comment).
 pub fn node_listpack(master_id: StreamId, node: &Node) -> Listpack {
+    let live = node.entries.len();
+    let deleted = node.inserted.saturating_sub(live);
+    let tail_deleted = deleted > 0 && node.entries.last().is_none_or(|e| e.id < node.last_id);
     let mut lp = Listpack::new();
-    lp.append_int(node.entries.len() as i64);
-    lp.append_int(0);
+    lp.append_int(live as i64);
+    lp.append_int(deleted as i64);
     lp.append_int(node.master_fields.len() as i64);
     for f in node.master_fields.iter() {
         lp.append(f);
     }
     lp.append_int(0);
+    for _ in 0..deleted - tail_deleted as usize {
+        deleted_placeholder(&mut lp, master_id, master_id, node);
+    }
     for e in &node.entries {
         let same = e.same_fields(&node.master_fields);
         let nfields = e.fields.len() / 2;
@@ -71,7 +81,21 @@ pub fn node_listpack(master_id: StreamId, node: &Node) -> Listpack {
         let count = 3 + nfields + if same { 0 } else { nfields + 1 };
         lp.append_int(count as i64);
     }
+    if tail_deleted {
+        deleted_placeholder(&mut lp, master_id, node.last_id, node);
+    }
     lp
+}
+
+/// A deleted entry `id` with the master's fields and empty values.
+fn deleted_placeholder(lp: &mut Listpack, master_id: StreamId, id: StreamId, node: &Node) {
+    lp.append_int(FLAG_DELETED | FLAG_SAMEFIELDS);
+    lp.append_int(id.ms.wrapping_sub(master_id.ms) as i64);
+    lp.append_int(id.seq.wrapping_sub(master_id.seq) as i64);
+    for _ in node.master_fields.iter() {
+        lp.append(b"");
+    }
+    lp.append_int(3 + node.master_fields.len() as i64);
 }
 
 /// The value body of a stream (after the type byte).
