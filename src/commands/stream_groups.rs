@@ -441,7 +441,10 @@ fn xreadgroup(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let mut served = 0;
     let mut pos = 0;
     for (key, id) in a.keys.iter().zip(&ids) {
-        let s = super::streams::stream_mut(srv, c, key);
+        // Looked up again, as Redis does (keyspace hits count both).
+        let Ok(Some(s)) = read_stream(srv, c, key) else {
+            continue;
+        };
         let g = &s.groups[&gname[..]];
         let (history, start) = match id {
             Some(id) => (Some(id.incr().expect("below the maximum")), StreamId::ZERO),
