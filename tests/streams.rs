@@ -210,6 +210,12 @@ const WRITES: &[&[&str]] = &[
     &["XADD", "s", "99999999999999-*", "j", "10"],
     &["XADD", "s", "1-1", "bad", "id"],
     &[
+        "EVAL",
+        "return redis.call('xadd', KEYS[1], 'MAXLEN', '~', '1', '*', 'x', 'y')",
+        "1",
+        "s",
+    ],
+    &[
         "XADD",
         "s",
         "MINID",
