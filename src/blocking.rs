@@ -87,6 +87,11 @@ pub struct Blocking {
     pub count: usize,
     /// Slots of clients unblocked whose pipeline should resume.
     unblocked: Vec<usize>,
+    /// Waited keys holding a stream, with that stream's address when
+    /// `signal_existing` last looked: a stream is only signalled there when
+    /// another one was brought into place (XADD signals its own key), so
+    /// writes elsewhere do not run every blocked XREAD again.
+    streams_seen: HashMap<(usize, Bytes), usize>,
 }
 
 impl Blocking {
@@ -204,19 +209,34 @@ pub fn wake_when_gone(c: &mut Client) {
 /// After a write command while clients are blocked: signal every waited
 /// key that now exists, whatever wrote it (RENAME, MOVE, COPY, …), as
 /// Redis's dbAdd does. The handlers decide whether the value can serve.
+/// A stream counts only when it is another value than last time (see
+/// `streams_seen`); a missing key only for `wake_when_gone` waiters.
 pub fn signal_existing(srv: &mut Server) {
     let mut found = Vec::new();
-    for (db, keys) in &srv.blocking.waiters {
+    let Blocking {
+        waiters,
+        streams_seen,
+        ..
+    } = &mut srv.blocking;
+    for (db, keys) in waiters.iter() {
         for (k, queue) in keys {
             // Present even if expired (Redis's dictFind): serving it then
             // deletes it, and that deletion is propagated. A missing key
             // matters to waiters that want to hear of it.
-            if srv.dbs[*db].keys.contains_key(&k[..])
-                || queue.iter().any(|&(slot, id)| {
+            let signal = match srv.dbs[*db].keys.get(&k[..]) {
+                Some(o) => match &o.v {
+                    Value::Stream(st) => {
+                        let addr = &**st as *const crate::types::stream::Stream as usize;
+                        streams_seen.insert((*db, k.clone()), addr) != Some(addr)
+                    }
+                    _ => true,
+                },
+                None => queue.iter().any(|&(slot, id)| {
                     matches!(srv.clients.get(slot), Some(Some(c)) if c.id == id
                         && c.blocked.as_ref().is_some_and(|b| b.wake_when_gone))
-                })
-            {
+                }),
+            };
+            if signal {
                 found.push((*db, k.clone()));
             }
         }
@@ -256,6 +276,7 @@ fn detach(srv: &mut Server, c: &mut Client) -> Option<Box<BlockState>> {
                 q.retain(|w| w.1 != c.id);
                 if q.is_empty() {
                     per_db.remove(k);
+                    bl.streams_seen.remove(&(b.db, k.clone()));
                 }
             }
         }
