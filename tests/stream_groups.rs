@@ -47,6 +47,23 @@ fn blocking_xreadgroup_served_by_xadd() {
         (1, "READ", ""),
         (0, "XINFO GROUPS s", ""),
         (0, "XPENDING s g - + 10 carol", "*0\r\n"),
+        // Setting the group back serves nobody until an entry is added;
+        // then the waiter gets everything after the group's ID.
+        (
+            1,
+            "SEND XREADGROUP GROUP g carol COUNT 2 BLOCK 0 STREAMS s >",
+            "",
+        ),
+        PAUSE,
+        (0, "XGROUP SETID s g 1-0", "+OK\r\n"),
+        (
+            0,
+            "XREADGROUP GROUP g alice COUNT 1 BLOCK 20 STREAMS s 9",
+            "",
+        ),
+        (0, "XADD s 4-5 x 1", ""),
+        (1, "READ", ""),
+        (0, "XREADGROUP GROUP g alice STREAMS s >", ""),
         // Timeout and MULTI answer a null array.
         (
             0,
