@@ -26,16 +26,15 @@
 //!   error, to its command stats (updateStatsOnUnblock).
 //!   Serving a client can make further keys ready (BLMOVE pushes to its
 //!   destination); those are handled in the same call.
+//! - A handler whose waiters must also hear of their key being deleted or
+//!   replaced by another type (XREADGROUP, which then answers an error as
+//!   Redis's unblockDeletedStreamReadgroupClients) calls [`wake_when_gone`]
+//!   after [`block`]: its command is then run again whenever the key is
+//!   signalled, whatever the key now holds, and decides itself.
 //! - Deadlines are kept sorted; the loop sleeps no longer than the nearest
 //!   one and calls [`handle_timeouts`]. CLIENT UNBLOCK goes through
 //!   [`client_unblock`]; a client freed while blocked goes through
 //!   [`remove_client`].
-//!
-//! A client blocked by XREADGROUP also depends on its key staying a
-//! stream (its group lives there): after [`block`] its handler calls
-//! [`serve_when_gone`], and the command is then run again when the key is
-//! deleted or replaced too, so it can answer its error (Redis's
-//! unblockDeletedStreamReadgroupClients).
 //!
 //! An unblocked client's remaining pipeline runs from `before_sleep`
 //! ([`Blocking::take_unblocked`]), as Redis's processUnblockedClients.
@@ -69,8 +68,8 @@ pub struct BlockState {
     rearmed: bool,
     /// While the command is run again: the key that became ready.
     serving: Option<Bytes>,
-    /// Run again when a waited key is gone too (`serve_when_gone`).
-    serve_gone: bool,
+    /// Run again when a key is deleted or changes type (`wake_when_gone`).
+    wake_when_gone: bool,
 }
 
 /// One waiting client: slab slot and client id.
@@ -88,8 +87,11 @@ pub struct Blocking {
     pub count: usize,
     /// Slots of clients unblocked whose pipeline should resume.
     unblocked: Vec<usize>,
-    /// db → key → number of waiters to run again when the key is gone.
-    gone_waiters: HashMap<usize, HashMap<Bytes, usize>>,
+    /// Waited keys holding a stream, with that stream's address when
+    /// `signal_existing` last looked: a stream is only signalled there when
+    /// another one was brought into place (XADD signals its own key), so
+    /// writes elsewhere do not run every blocked XREAD again.
+    streams_seen: HashMap<(usize, Bytes), usize>,
 }
 
 impl Blocking {
@@ -192,42 +194,49 @@ pub fn block(
         kind,
         rearmed: false,
         serving: None,
-        serve_gone: false,
+        wake_when_gone: false,
     }));
 }
 
-/// After `block`: run `c`'s command again also when a key it waits on is
-/// deleted or stops being what it waited for (XREADGROUP).
-pub fn serve_when_gone(srv: &mut Server, c: &mut Client) {
-    let Some(b) = c.blocked.as_mut() else { return };
-    if b.serve_gone {
-        return;
-    }
-    b.serve_gone = true;
-    let per_db = srv.blocking.gone_waiters.entry(b.db).or_default();
-    for k in &b.keys {
-        *per_db.entry(k.clone()).or_default() += 1;
+/// After [`block`]: run `c`'s command again also when one of its keys is
+/// deleted or no longer holds a value its kind is ready for.
+pub fn wake_when_gone(c: &mut Client) {
+    if let Some(b) = c.blocked.as_mut() {
+        b.wake_when_gone = true;
     }
 }
 
 /// After a write command while clients are blocked: signal every waited
 /// key that now exists, whatever wrote it (RENAME, MOVE, COPY, …), as
 /// Redis's dbAdd does. The handlers decide whether the value can serve.
+/// A stream counts only when it is another value than last time (see
+/// `streams_seen`); a missing key only for `wake_when_gone` waiters.
 pub fn signal_existing(srv: &mut Server) {
     let mut found = Vec::new();
-    for (db, keys) in &srv.blocking.waiters {
-        for k in keys.keys() {
+    let Blocking {
+        waiters,
+        streams_seen,
+        ..
+    } = &mut srv.blocking;
+    for (db, keys) in waiters.iter() {
+        for (k, queue) in keys {
             // Present even if expired (Redis's dictFind): serving it then
-            // deletes it, and that deletion is propagated.
-            if srv.dbs[*db].keys.contains_key(&k[..]) {
-                found.push((*db, k.clone()));
-            }
-        }
-    }
-    // Keys gone from under clients that want to hear of it.
-    for (db, keys) in &srv.blocking.gone_waiters {
-        for k in keys.keys() {
-            if !srv.dbs[*db].keys.contains_key(&k[..]) {
+            // deletes it, and that deletion is propagated. A missing key
+            // matters to waiters that want to hear of it.
+            let signal = match srv.dbs[*db].keys.get(&k[..]) {
+                Some(o) => match &o.v {
+                    Value::Stream(st) => {
+                        let addr = &**st as *const crate::types::stream::Stream as usize;
+                        streams_seen.insert((*db, k.clone()), addr) != Some(addr)
+                    }
+                    _ => true,
+                },
+                None => queue.iter().any(|&(slot, id)| {
+                    matches!(srv.clients.get(slot), Some(Some(c)) if c.id == id
+                        && c.blocked.as_ref().is_some_and(|b| b.wake_when_gone))
+                }),
+            };
+            if signal {
                 found.push((*db, k.clone()));
             }
         }
@@ -267,6 +276,7 @@ fn detach(srv: &mut Server, c: &mut Client) -> Option<Box<BlockState>> {
                 q.retain(|w| w.1 != c.id);
                 if q.is_empty() {
                     per_db.remove(k);
+                    bl.streams_seen.remove(&(b.db, k.clone()));
                 }
             }
         }
@@ -276,21 +286,6 @@ fn detach(srv: &mut Server, c: &mut Client) -> Option<Box<BlockState>> {
     }
     if b.deadline_ms > 0 {
         bl.timeouts.remove(&(b.deadline_ms, c.id, c.token));
-    }
-    if b.serve_gone
-        && let Some(per_db) = bl.gone_waiters.get_mut(&b.db)
-    {
-        for k in &b.keys {
-            if let Some(n) = per_db.get_mut(k) {
-                *n -= 1;
-                if *n == 0 {
-                    per_db.remove(k);
-                }
-            }
-        }
-        if per_db.is_empty() {
-            bl.gone_waiters.remove(&b.db);
-        }
     }
     bl.count -= 1;
     Some(b)
@@ -326,16 +321,13 @@ pub fn handle_ready(srv: &mut Server) {
                 None => continue,
             };
             for (slot, id) in queue {
-                let value = srv.dbs[db].peek(&key, srv.now_ms);
+                let value = srv.dbs[db].peek(&key, srv.now_ms).map(|o| &o.v);
                 let Some(Some(c)) = srv.clients.get(slot) else {
                     continue;
                 };
-                // A missing key serves only clients that wait for that too.
-                let serves = |b: &BlockState| match value {
-                    Some(o) => (b.kind.ready)(&o.v),
-                    None => b.serve_gone,
-                };
-                if c.id != id || !c.blocked.as_deref().is_some_and(serves) {
+                let servable =
+                    |b: &BlockState| b.wake_when_gone || value.is_some_and(|v| (b.kind.ready)(v));
+                if c.id != id || !c.blocked.as_deref().is_some_and(servable) {
                     continue;
                 }
                 let Some(Some(mut c)) = srv.clients.get_mut(slot).map(|s| s.take()) else {

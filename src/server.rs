@@ -367,6 +367,7 @@ impl Server {
             }
             let now = mono_us();
             let mut timeout = if !self.pending_reads.is_empty()
+                || !self.pending_writes.is_empty()
                 || self.expire_timed_out
                 || self.evict.running
                 || crate::persistence::background::busy(self)
@@ -1188,7 +1189,6 @@ impl Server {
         if self.evict.running {
             crate::evict::perform(self, None);
         }
-        crate::persistence::background::step(self);
         crate::replication::before_sleep(self);
         // The AOF before any reply: `appendfsync always` acknowledges only
         // what is on disk.
@@ -1242,6 +1242,11 @@ impl Server {
         // After output went out and clients over their output limits were
         // closed: those take precedence over eviction.
         crate::net::client_eviction::evict_clients(self, None);
+        // A snapshot's slice of work comes after the replies went out, so a
+        // command answered in this pass does not wait for the slice. What
+        // the slice makes writable (a finished save's replies) goes out on
+        // the next pass, which does not sleep while writes are pending.
+        crate::persistence::background::step(self);
     }
 
     fn cron(&mut self) {
@@ -1344,8 +1349,9 @@ impl Server {
     }
 
     fn active_expire_cycle(&mut self, budget_us: u64) {
-        // A replica waits for its master's DELs.
-        if self.master_link.is_some() {
+        // A replica waits for its master's DELs; a client pause holds
+        // expiry.
+        if self.master_link.is_some() || crate::pause::expiry_held(now_ms()) {
             return;
         }
         let start = mono_us();
@@ -1430,11 +1436,17 @@ impl Server {
         let ops = self.prop.take_unit();
         let replica_ops = self.prop.take_replica_only();
         if !ops.is_empty() {
-            self.aof.feed(&ops, self.now_ms);
+            match self.prop.only_for(&ops, crate::propagate::TO_AOF) {
+                Some(some) => self.aof.feed(&some, self.now_ms),
+                None => self.aof.feed(&ops, self.now_ms),
+            }
         }
         if self.replicas.wants_stream() {
             if !ops.is_empty() {
-                crate::replication::feed(self, &ops);
+                match self.prop.only_for(&ops, crate::propagate::TO_REPLICAS) {
+                    Some(some) => crate::replication::feed(self, &some),
+                    None => crate::replication::feed(self, &ops),
+                }
             }
             if !replica_ops.is_empty() {
                 crate::replication::feed(self, &replica_ops);
@@ -1454,6 +1466,9 @@ impl Server {
             );
             return false;
         }
+        // Stop listening first (Redis's closeListeningSockets): once a
+        // client sees its connection close, nobody can connect any more.
+        self.listeners.clear();
         // Flush what we can to clients, then close.
         self.before_sleep();
         if !self.cfg.unixsocket.is_empty() {

@@ -92,6 +92,36 @@ fn blocking_xread_keys_that_come_and_go() {
 }
 
 #[test]
+fn blocking_xread_streams_brought_into_place() {
+    scenario(&[
+        (0, "XADD s 5-1 a 1", ""),
+        (0, "XADD other 9-1 b 2", ""),
+        (1, "SEND XREAD BLOCK 0 STREAMS s $", ""),
+        PAUSE,
+        // Writes elsewhere, and XSETID (which signals nothing), serve
+        // nobody.
+        (0, "SET x 1", ""),
+        (0, "XSETID s 7-0", ""),
+        (0, "SET x 2", ""),
+        (0, "XADD unrelated 1-1 a 1", ""),
+        // A stream renamed into place with entries past the ID serves.
+        (0, "RENAME other s", ""),
+        (1, "READ", ""),
+        (1, "SEND XREAD BLOCK 0 STREAMS s $", ""),
+        PAUSE,
+        (0, "XADD t 10-1 c 3", ""),
+        (0, "COPY t s REPLACE", ""),
+        (1, "READ", ""),
+        // A copy whose entries are not past the ID does not.
+        (1, "SEND XREAD BLOCK 0 STREAMS s 20-0", ""),
+        PAUSE,
+        (0, "COPY t s REPLACE", ""),
+        (0, "XADD s 21-1 d 4", ""),
+        (1, "READ", ""),
+    ]);
+}
+
+#[test]
 fn blocking_xread_timeouts_and_transactions() {
     scenario(&[
         (1, "XREAD BLOCK 20 STREAMS s $", "*-1\r\n"),
@@ -209,6 +239,12 @@ const WRITES: &[&[&str]] = &[
     &["XADD", "s", "99999999999999-*", "j", "10"],
     &["XADD", "s", "99999999999999-*", "j", "10"],
     &["XADD", "s", "1-1", "bad", "id"],
+    &[
+        "EVAL",
+        "return redis.call('xadd', KEYS[1], 'MAXLEN', '~', '1', '*', 'x', 'y')",
+        "1",
+        "s",
+    ],
     &[
         "XADD",
         "s",

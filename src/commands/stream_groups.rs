@@ -11,11 +11,11 @@
 //! is `XGROUP CREATECONSUMER`. Stream argument parsing, lookups and entry
 //! replies are shared with `streams.rs`.
 //!
-//! A blocked XREADGROUP waits on its keys with a kind every value can
-//! serve and asks to hear of its keys' deletion (`blocking::
-//! serve_when_gone`): run again, it answers NOGROUP when its group was
-//! destroyed and UNBLOCKED when the key is no longer a stream, as Redis's
-//! serveClientsBlockedOnStreamKey / unblockDeletedStreamReadgroupClients.
+//! A blocked XREADGROUP asks to hear of its keys' deletion too
+//! (`blocking::wake_when_gone`): run again, it answers NOGROUP when its
+//! group was destroyed and UNBLOCKED when the key is no longer a stream,
+//! as Redis's serveClientsBlockedOnStreamKey /
+//! unblockDeletedStreamReadgroupClients.
 
 use bytes::Bytes;
 
@@ -318,10 +318,10 @@ fn xgroup_help(_: &mut Server, c: &mut Client, _: &[Bytes]) {
 // ---------------------------------------------------------------------------
 // XREADGROUP
 
-/// Blocked XREADGROUP: any value may serve it (or answer its error); a
-/// null array on timeout.
+/// Blocked XREADGROUP: a stream may serve it (it also hears of its key
+/// being deleted or replaced, `wake_when_gone`); a null array on timeout.
 static GROUP_WAIT: blocking::Kind = blocking::Kind {
-    ready: |_| true,
+    ready: Value::is_stream,
     on_timeout: |c| c.reply.null_array(),
 };
 
@@ -441,7 +441,10 @@ fn xreadgroup(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     let mut served = 0;
     let mut pos = 0;
     for (key, id) in a.keys.iter().zip(&ids) {
-        let s = super::streams::stream_mut(srv, c, key);
+        // Looked up again, as Redis does (keyspace hits count both).
+        let Ok(Some(s)) = read_stream(srv, c, key) else {
+            continue;
+        };
         let g = &s.groups[&gname[..]];
         let (history, start) = match id {
             Some(id) => (Some(id.incr().expect("below the maximum")), StreamId::ZERO),
@@ -464,7 +467,7 @@ fn xreadgroup(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     match a.block {
         Some(deadline) => {
             blocking::block(srv, c, a.keys, deadline, &GROUP_WAIT);
-            blocking::serve_when_gone(srv, c);
+            blocking::wake_when_gone(c);
         }
         None => c.reply.null_array(),
     }

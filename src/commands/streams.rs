@@ -816,7 +816,7 @@ fn xread(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             ids.push(StreamId::ZERO);
             continue;
         }
-        let last = match read_stream(srv, c, key) {
+        let last = match xread_lookup(srv, c, key, rerun) {
             Err(Replied) => return,
             Ok(s) => s.map_or(StreamId::ZERO, |s| s.last_id),
         };
@@ -845,7 +845,7 @@ fn xread(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         if !serves(key) {
             continue;
         }
-        let Ok(Some(s)) = read_stream(srv, c, key) else {
+        let Ok(Some(s)) = xread_lookup(srv, c, key, rerun) else {
             continue;
         };
         // A waiter is served when the stream moved past its ID; a first
@@ -884,6 +884,21 @@ fn xread(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             *slot = Bytes::from(id.to_bytes());
         }
         b.argv = v;
+    }
+}
+
+/// XREAD's lookups count keyspace hits and misses, except when serving a
+/// waiter (Redis looks the ready key up with LOOKUP_NOSTATS then).
+fn xread_lookup<'a>(
+    srv: &'a mut Server,
+    c: &mut Client,
+    key: &[u8],
+    serving_waiter: bool,
+) -> Result<Option<&'a mut Stream>, Replied> {
+    if serving_waiter {
+        write_stream(srv, c, key)
+    } else {
+        read_stream(srv, c, key)
     }
 }
 

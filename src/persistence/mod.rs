@@ -10,6 +10,7 @@ pub mod aof;
 pub mod aof_load;
 pub mod aof_rewrite;
 pub mod background;
+pub mod bio;
 pub mod rdb;
 pub mod rdb_load;
 pub mod rdb_stream;
