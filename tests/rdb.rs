@@ -746,7 +746,9 @@ fn streams_interoperate_with_redis() {
             "key {k}"
         );
     }
-    // And cinnabar's DUMP payloads restore in Redis identically.
+    // And cinnabar's DUMP payloads restore in Redis identically, passing
+    // its deep sanitization.
+    b.cmd(&["CONFIG", "SET", "sanitize-dump-payload", "yes"]);
     for (i, k) in STREAM_KEYS.iter().enumerate() {
         let p = dump_of(&mut c, k);
         let copy = format!("copy:{k}");
