@@ -36,7 +36,7 @@ fn monitor(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
 }
 
 /// Redis's addReplySubcommandSyntaxError.
-fn sub_syntax_err(c: &mut Client, argv: &[Bytes]) {
+pub fn sub_syntax_err(c: &mut Client, argv: &[Bytes]) {
     c.reply.err(&format!(
         "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
         text(&argv[1]),

@@ -36,9 +36,11 @@ pub mod scripting;
 pub mod server_cmds;
 pub mod sets;
 pub mod sort;
+pub mod stream_groups;
 pub mod streams;
 pub mod strings;
 pub mod table;
+pub mod xinfo;
 pub mod zsets;
 
 pub type Handler = fn(&mut Server, &mut Client, &[Bytes]);
@@ -69,8 +71,10 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(server_cmds::COMMANDS);
     v.extend_from_slice(sets::COMMANDS);
     v.extend_from_slice(sort::COMMANDS);
+    v.extend_from_slice(stream_groups::COMMANDS);
     v.extend_from_slice(streams::COMMANDS);
     v.extend_from_slice(strings::COMMANDS);
+    v.extend_from_slice(xinfo::COMMANDS);
     v.extend_from_slice(zsets::COMMANDS);
     v
 }

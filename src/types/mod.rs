@@ -6,6 +6,7 @@ pub mod list;
 pub mod set;
 pub mod small;
 pub mod stream;
+pub mod stream_group;
 pub mod value;
 pub mod zset;
 

@@ -91,6 +91,18 @@ impl PartialEq for SmallBytes {
 }
 impl Eq for SmallBytes {}
 
+/// Byte order, as `[u8]` orders (ordered maps looked up by `&[u8]`).
+impl Ord for SmallBytes {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(o.as_bytes())
+    }
+}
+impl PartialOrd for SmallBytes {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
 impl Hash for SmallBytes {
     fn hash<H: Hasher>(&self, h: &mut H) {
         // Must hash exactly as `[u8]` does, for `Borrow<[u8]>` lookups.
