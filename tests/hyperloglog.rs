@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Conn, aof_of_writes, dirty_deltas, scenario, server_pair};
+use common::{Conn, aof_of_writes, assert_dirty_like_redis, scenario, server_pair};
 
 /// Fill `key` with `n` elements named `prefix{i}`, in batches.
 fn fill(c: &mut Conn, key: &str, prefix: &str, n: usize) {
@@ -97,12 +97,7 @@ const WRITES: &[&[&str]] = &[
 
 #[test]
 fn dirty_counter_moves_as_in_redis() {
-    let Some((ours, theirs)) = server_pair(&[]) else {
-        return;
-    };
-    let a = dirty_deltas(&mut ours.conn(), WRITES);
-    let b = dirty_deltas(&mut theirs.conn(), WRITES);
-    assert_eq!(a, b);
+    assert_dirty_like_redis(WRITES);
 }
 
 #[test]

@@ -8,9 +8,7 @@
 
 mod common;
 
-use common::{
-    Server, aof_of_writes, dirty_deltas, read, scenario, send, server_pair, wait_blocked,
-};
+use common::{Server, aof_of_writes, assert_dirty_like_redis, read, scenario, send, wait_blocked};
 
 /// Let a command sent with `SEND` reach the server and block.
 const PAUSE: (usize, &str, &str) = (0, "SLEEP 50", "");
@@ -298,12 +296,7 @@ const WRITES: &[&[&str]] = &[
 
 #[test]
 fn dirty_counter_moves_as_in_redis() {
-    let Some((ours, theirs)) = server_pair(&[]) else {
-        return;
-    };
-    let a = dirty_deltas(&mut ours.conn(), WRITES);
-    let b = dirty_deltas(&mut theirs.conn(), WRITES);
-    assert_eq!(a, b);
+    assert_dirty_like_redis(WRITES);
 }
 
 #[test]

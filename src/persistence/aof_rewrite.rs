@@ -75,89 +75,82 @@ pub fn write_entry(out: &mut Vec<u8>, key: &[u8], o: &Obj, expire_ms: Option<i64
     }
 }
 
-fn id_arg(id: StreamId) -> Bytes {
-    Bytes::from(id.to_bytes())
+/// Emit one command made of `parts`.
+fn emit(out: &mut Vec<u8>, parts: &[&[u8]]) {
+    let argv: Vec<Bytes> = parts.iter().map(|p| b(p)).collect();
+    encode_command(out, &argv);
 }
 
 /// A stream as Redis's rewriteStreamObject writes it.
 fn write_stream(out: &mut Vec<u8>, key: &[u8], s: &Stream) {
-    let cmd = |out: &mut Vec<u8>, parts: Vec<Bytes>| encode_command(out, &parts);
     if s.is_empty() {
         // XADD … MAXLEN 0 creates the (empty) stream.
-        cmd(
-            out,
-            vec![
-                Bytes::from_static(b"XADD"),
-                b(key),
-                Bytes::from_static(b"MAXLEN"),
-                Bytes::from_static(b"0"),
-                id_arg(StreamId::new(0, 1)),
-                Bytes::from_static(b"x"),
-                Bytes::from_static(b"y"),
-            ],
-        );
+        emit(out, &[b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]);
     }
     for e in s.range(StreamId::ZERO, StreamId::MAX) {
-        let mut argv = vec![Bytes::from_static(b"XADD"), b(key), id_arg(e.id)];
-        argv.extend(e.fields.iter().map(|f| b(f)));
-        cmd(out, argv);
+        let id = e.id.to_bytes();
+        let mut parts: Vec<&[u8]> = vec![b"XADD", key, &id];
+        parts.extend(e.fields.iter().map(|f| f.as_bytes()));
+        emit(out, &parts);
     }
-    cmd(
+    let (last, added, maxdel) = (
+        s.last_id.to_bytes(),
+        s.entries_added.to_string(),
+        s.max_deleted_id.to_bytes(),
+    );
+    emit(
         out,
-        vec![
-            Bytes::from_static(b"XSETID"),
-            b(key),
-            id_arg(s.last_id),
-            Bytes::from_static(b"ENTRIESADDED"),
-            Bytes::from(s.entries_added.to_string()),
-            Bytes::from_static(b"MAXDELETEDID"),
-            id_arg(s.max_deleted_id),
+        &[
+            b"XSETID",
+            key,
+            &last,
+            b"ENTRIESADDED",
+            added.as_bytes(),
+            b"MAXDELETEDID",
+            &maxdel,
         ],
     );
     for (name, g) in &s.groups {
-        cmd(
+        let (last, read) = (g.last_id.to_bytes(), g.entries_read.to_string());
+        emit(
             out,
-            vec![
-                Bytes::from_static(b"XGROUP"),
-                Bytes::from_static(b"CREATE"),
-                b(key),
-                b(name),
-                id_arg(g.last_id),
-                Bytes::from_static(b"ENTRIESREAD"),
-                Bytes::from(g.entries_read.to_string()),
+            &[
+                b"XGROUP",
+                b"CREATE",
+                key,
+                name,
+                &last,
+                b"ENTRIESREAD",
+                read.as_bytes(),
             ],
         );
         for (cname, c) in &g.consumers {
             if c.pel.is_empty() {
-                cmd(
-                    out,
-                    vec![
-                        Bytes::from_static(b"XGROUP"),
-                        Bytes::from_static(b"CREATECONSUMER"),
-                        b(key),
-                        b(name),
-                        b(cname),
-                    ],
-                );
+                emit(out, &[b"XGROUP", b"CREATECONSUMER", key, name, cname]);
                 continue;
             }
             for id in &c.pel {
                 let Some(p) = g.pel.get(id) else { continue };
-                cmd(
+                let (id, time, count) = (
+                    id.to_bytes(),
+                    p.delivery_time.to_string(),
+                    p.delivery_count.to_string(),
+                );
+                emit(
                     out,
-                    vec![
-                        Bytes::from_static(b"XCLAIM"),
-                        b(key),
-                        b(name),
-                        b(cname),
-                        Bytes::from_static(b"0"),
-                        id_arg(*id),
-                        Bytes::from_static(b"TIME"),
-                        Bytes::from(p.delivery_time.to_string()),
-                        Bytes::from_static(b"RETRYCOUNT"),
-                        Bytes::from(p.delivery_count.to_string()),
-                        Bytes::from_static(b"JUSTID"),
-                        Bytes::from_static(b"FORCE"),
+                    &[
+                        b"XCLAIM",
+                        key,
+                        name,
+                        cname,
+                        b"0",
+                        &id,
+                        b"TIME",
+                        time.as_bytes(),
+                        b"RETRYCOUNT",
+                        count.as_bytes(),
+                        b"JUSTID",
+                        b"FORCE",
                     ],
                 );
             }

@@ -437,3 +437,14 @@ pub fn aof_of_writes(writes: &[&[&str]]) -> Option<(String, String)> {
     let text = |s: &Server| String::from_utf8_lossy(&incr_aof(s)).into_owned();
     Some((text(&ours), text(&theirs)))
 }
+
+/// The dirty counter moves by the same amount for each of `writes` here
+/// and on redis-server (nothing is checked without redis-server).
+pub fn assert_dirty_like_redis(writes: &[&[&str]]) {
+    let Some((ours, theirs)) = server_pair(&[]) else {
+        return;
+    };
+    let a = dirty_deltas(&mut ours.conn(), writes);
+    let b = dirty_deltas(&mut theirs.conn(), writes);
+    assert_eq!(a, b);
+}
