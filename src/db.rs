@@ -326,10 +326,12 @@ impl Db {
     }
 
     /// Insert a whole object (RENAME, MOVE, COPY): replaces any old value.
-    pub fn insert_obj(&mut self, key: &[u8], mut o: Obj) {
+    /// Store `o` under `key`; whether a value was there already (it is
+    /// replaced).
+    pub fn insert_obj(&mut self, key: &[u8], mut o: Obj) -> bool {
         self.capture(key);
         Self::stamp_new(&self.snap, &mut o);
-        self.keys.insert(SmallBytes::new(key), o);
+        self.keys.insert(SmallBytes::new(key), o).is_some()
     }
 
     /// Remove a key and its TTL. Returns the removed object.

@@ -117,7 +117,10 @@ fn replay_gives_the_same_dataset() {
     // The replaced files go in the background (bio), soon.
     let start = Instant::now();
     while dir.join("appendonlydir/appendonly.aof.1.incr.aof").exists() {
-        assert!(start.elapsed() < Duration::from_secs(5), "history not removed");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "history not removed"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     let before = dataset(&mut c);

@@ -180,7 +180,15 @@ impl<'a> Reader<'a> {
 
     /// A string (rdbGenericLoadStringObject): integer, LZF or plain.
     pub fn string(&mut self) -> Result<Vec<u8>, LoadError> {
-        match self.len_or_enc()? {
+        self.bytes().map(std::borrow::Cow::into_owned)
+    }
+
+    /// A string as `string` reads it, borrowed from the buffer when it is
+    /// stored plain (no copy for what is copied again anyway: keys, string
+    /// values).
+    pub fn bytes(&mut self) -> Result<std::borrow::Cow<'a, [u8]>, LoadError> {
+        use std::borrow::Cow;
+        let owned = match self.len_or_enc()? {
             Len::Plain(n) => {
                 if n > self.remaining() as u64 {
                     return corrupt(format!(
@@ -188,7 +196,7 @@ impl<'a> Reader<'a> {
                         self.pos
                     ));
                 }
-                Ok(self.take(n as usize)?.to_vec())
+                return Ok(Cow::Borrowed(self.take(n as usize)?));
             }
             Len::Enc(0) => Ok(crate::util::num::i64_to_bytes(self.byte()? as i8 as i64)),
             Len::Enc(1) => Ok(crate::util::num::i64_to_bytes(i16::from_le_bytes(
@@ -216,7 +224,8 @@ impl<'a> Reader<'a> {
                 }
             }
             Len::Enc(e) => corrupt(format!("Unknown RDB string encoding type {e}")),
-        }
+        };
+        owned.map(Cow::Owned)
     }
 
     /// A binary double (ZSET_2).
@@ -265,7 +274,7 @@ pub fn unsupported_type(t: u8) -> LoadError {
 /// Read a value of RDB type `t` (rdbLoadObject).
 pub fn read_value(r: &mut Reader<'_>, t: u8, opts: &LoadOpts) -> Result<Value, LoadError> {
     match t {
-        ty::STRING => Ok(Value::from_bytes(&r.string()?)),
+        ty::STRING => Ok(Value::from_bytes(&r.bytes()?)),
         ty::LIST => {
             let n = r.count(1)?;
             if n == 0 {
@@ -273,7 +282,7 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, opts: &LoadOpts) -> Result<Value, L
             }
             let mut l = List::with_options(opts.list_fill as i64, opts.list_depth as i64);
             for _ in 0..n {
-                l.push(&r.string()?, End::Tail);
+                l.push(&r.bytes()?, End::Tail);
             }
             Ok(Value::List(Box::new(l)))
         }
@@ -349,7 +358,7 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, opts: &LoadOpts) -> Result<Value, L
                 Set::new()
             };
             for _ in 0..n {
-                if !s.add(&r.string()?, opts.max_intset) {
+                if !s.add(&r.bytes()?, opts.max_intset) {
                     return corrupt("Duplicate set members detected");
                 }
             }
@@ -673,7 +682,7 @@ pub fn load_file(
         if !type_is_known(t) {
             return Err(unsupported_type(t));
         }
-        let key = r.string()?;
+        let key = r.bytes()?;
         let value = match read_value(&mut r, t, opts) {
             Ok(v) => Some(v),
             Err(LoadError::EmptyKey) => {
@@ -693,13 +702,14 @@ pub fn load_file(
             continue;
         }
         let db = &mut dbs[cur];
-        if db.keys.contains_key(key.as_slice()) {
+        // One lookup: a duplicate is found by the insert itself (the
+        // databases are fresh, so a refused load leaves nothing behind).
+        if db.insert_obj(&key, Obj::new(v, access_stamp(id, fq, now_ms))) {
             return corrupt(format!(
                 "Duplicate key '{}' found in RDB file",
                 String::from_utf8_lossy(&key)
             ));
         }
-        db.insert_obj(&key, Obj::new(v, access_stamp(id, fq, now_ms)));
         if let Some(e) = exp {
             db.set_expire(&key, e);
         }
