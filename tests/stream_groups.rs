@@ -260,6 +260,17 @@ fn group_reads_and_claims_propagate_in_effective_form() {
             ">",
         ],
         &["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "zed",
+            "NOACK",
+            "STREAMS",
+            "s",
+            "0",
+        ],
+        &["XREADGROUP", "GROUP", "g", "yan", "STREAMS", "s", "0"],
         &["XDEL", "s", "1-0"],
         &[
             "XCLAIM", "s", "g", "carol", "0", "1-0", "2-0", "LASTID", "3-5",
@@ -289,5 +300,9 @@ fn group_reads_and_claims_propagate_in_effective_form() {
         return;
     };
     assert!(a.contains("LASTID\r\n$3\r\n3-5\r\n"), "{a}");
+    assert!(
+        a.contains("CREATECONSUMER\r\n$1\r\ns\r\n$1\r\ng\r\n$3\r\nzed"),
+        "{a}"
+    );
     assert_eq!(without_times(&a), without_times(&b));
 }
