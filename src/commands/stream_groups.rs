@@ -609,14 +609,19 @@ fn xpending(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
         return;
     };
-    let ids: Vec<StreamId> = match consumer {
+    // Walked lazily: COUNT bounds the work, not the PEL's size.
+    let empty = std::collections::BTreeSet::new();
+    let pel = match consumer {
         Some(name) => match g.consumers.get(&name[..]) {
-            Some(k) if start <= end => k.pel.range(start..=end).copied().collect(),
-            Some(_) => Vec::new(),
+            Some(k) => &k.pel,
             None => return c.reply.array_len(0),
         },
-        None if start <= end => g.pel.range(start..=end).map(|(id, _)| *id).collect(),
-        None => Vec::new(),
+        None => &empty,
+    };
+    let ids: Box<dyn Iterator<Item = StreamId>> = match consumer {
+        _ if start > end => Box::new(std::iter::empty()),
+        Some(_) => Box::new(pel.range(start..=end).copied()),
+        None => Box::new(g.pel.range(start..=end).map(|(id, _)| *id)),
     };
     let pos = c.reply.begin_deferred();
     let mut n = 0;
