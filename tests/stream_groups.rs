@@ -1,10 +1,10 @@
 //! Consumer groups, black-box: blocking XREADGROUP (served by XADD in FIFO
 //! order, NOACK, RESP3, unblocked with NOGROUP when its group is destroyed
-//! and with UNBLOCKED when its key is deleted, replaced, flushed or swapped
-//! away, timeouts and MULTI), the keyspace events and dirty counts of the
-//! group commands, and what the AOF records for group reads and claims (the
-//! XCLAIM / XGROUP SETID / XGROUP CREATECONSUMER effective forms). Compared
-//! byte for byte with redis-server when it is installed.
+//! and with UNBLOCKED when its key is deleted, replaced, flushed, swapped
+//! away or expired, timeouts and MULTI), the keyspace events and dirty
+//! counts of the group commands, and what the AOF records for group reads
+//! and claims (the XCLAIM / XGROUP SETID / XGROUP CREATECONSUMER effective
+//! forms). Compared byte for byte with redis-server when it is installed.
 
 mod common;
 
@@ -119,6 +119,11 @@ fn blocking_xreadgroup_unblocked_with_errors() {
         (1, "SEND XREADGROUP GROUP g alice BLOCK 0 STREAMS s >", ""),
         PAUSE,
         (0, "SWAPDB 0 5", "+OK\r\n"),
+        (1, "READ", "-UNBLOCKED the stream key no longer exists\r\n"),
+        // Expired (active expiry).
+        (0, "XGROUP CREATE e g $ MKSTREAM", "+OK\r\n"),
+        (0, "PEXPIRE e 100", ":1\r\n"),
+        (1, "SEND XREADGROUP GROUP g alice BLOCK 0 STREAMS e >", ""),
         (1, "READ", "-UNBLOCKED the stream key no longer exists\r\n"),
         // RENAME over it: served from the new stream's group, or NOGROUP.
         (0, "XGROUP CREATE s g $ MKSTREAM", "+OK\r\n"),
