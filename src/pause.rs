@@ -103,7 +103,11 @@ pub fn release_if_due(srv: &mut Server, now_ms: i64) {
         if c.id == id
             && let Some(argv) = c.postponed.take()
         {
-            srv.execute(&mut c, argv);
+            if c.is_master {
+                srv.execute_from_master(&mut c, argv);
+            } else {
+                srv.execute(&mut c, argv);
+            }
             if c.postponed.is_none() && !c.query.is_empty() {
                 srv.process_input_pub(&mut c);
             }

@@ -809,10 +809,21 @@ pub fn info_link(srv: &Server, out: &mut String) {
         None => -1,
     };
     let syncing = matches!(l.phase, Phase::Transfer);
+    // Read but not applied yet: the query buffer, a transaction waiting
+    // for its EXEC, a command a client pause postponed.
+    let unapplied = |c: &crate::net::Client| {
+        let postponed = c.postponed.as_ref().map_or(0, |argv| {
+            let mut raw = Vec::new();
+            crate::propagate::encode_command(&mut raw, argv);
+            raw.len()
+        });
+        (c.query.len() + postponed) as i64
+    };
     let read_off = srv.replicas.offset
+        + l.pending_tx.len() as i64
         + l.client
             .and_then(|(s, _)| srv.clients.get(s).and_then(|c| c.as_ref()))
-            .map_or(0, |c| c.query.len() as i64);
+            .map_or(0, |c| unapplied(c));
     let _ = write!(
         out,
         "master_host:{}\r\nmaster_port:{}\r\nmaster_link_status:{}\r\n\

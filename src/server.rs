@@ -719,16 +719,7 @@ impl Server {
                         continue;
                     }
                     if c.is_master {
-                        // The master's stream: applied as it comes, no
-                        // expiry, and counted in our replication offset.
-                        let mut raw = Vec::new();
-                        crate::propagate::encode_command(&mut raw, &argv);
-                        let name = self.table.lookup(&argv).map_or("<unknown>", |c| &c.name);
-                        let mark = c.reply.buf.len();
-                        crate::db::set_loading(true);
-                        self.execute(c, argv);
-                        crate::db::set_loading(false);
-                        crate::replica::applied(self, c, name, mark, &raw);
+                        self.execute_from_master(c, argv);
                         continue;
                     }
                     if c.is_replica {
@@ -766,6 +757,22 @@ impl Server {
     }
 
     /// Look up, check and run one command (Redis's processCommand + call).
+    /// A command of the master's stream: applied as it comes, no expiry,
+    /// and counted in our replication offset once applied (a command a
+    /// client pause postpones counts when it runs).
+    pub fn execute_from_master(&mut self, c: &mut Client, argv: Vec<Bytes>) {
+        let mut raw = Vec::new();
+        crate::propagate::encode_command(&mut raw, &argv);
+        let name = self.table.lookup(&argv).map_or("<unknown>", |c| &c.name);
+        let mark = c.reply.buf.len();
+        crate::db::set_loading(true);
+        self.execute(c, argv);
+        crate::db::set_loading(false);
+        if c.postponed.is_none() {
+            crate::replica::applied(self, c, name, mark, &raw);
+        }
+    }
+
     pub fn execute(&mut self, c: &mut Client, argv: Vec<Bytes>) {
         let client_cmd = argv
             .first()

@@ -59,3 +59,20 @@ fn pause_errors_match_redis() {
         (0, "PING", ""),
     ]);
 }
+
+#[test]
+fn pause_holds_key_expiry() {
+    // An expired key reads as gone but is not deleted while paused (no DEL
+    // may reach the AOF or replicas); it goes once the pause is over.
+    scenario(&[
+        (0, "SET k v PX 20", "+OK\r\n"),
+        (0, "CLIENT PAUSE 100000 WRITE", "+OK\r\n"),
+        (0, "SLEEP 200", ""),
+        (0, "GET k", "$-1\r\n"),
+        (0, "EXISTS k", ":0\r\n"),
+        (0, "DBSIZE", ":1\r\n"),
+        (0, "CLIENT UNPAUSE", "+OK\r\n"),
+        (0, "GET k", "$-1\r\n"),
+        (0, "DBSIZE", ":0\r\n"),
+    ]);
+}

@@ -35,8 +35,8 @@ pub enum LoadError {
     /// A value with no elements (Redis skips these in files and answers
     /// "Bad data format" to RESTORE).
     EmptyKey,
-    /// Something valid we cannot load (streams, modules, functions, a
-    /// newer RDB version).
+    /// Something valid we cannot load (modules, functions, a newer RDB
+    /// version).
     Unsupported(String),
 }
 
@@ -130,7 +130,7 @@ impl<'a> Reader<'a> {
         self.buf.len() - self.pos
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], LoadError> {
+    pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], LoadError> {
         if n > self.remaining() {
             return corrupt(format!(
                 "Unexpected EOF reading RDB file (needed {n} bytes at offset {})",
@@ -170,7 +170,7 @@ impl<'a> Reader<'a> {
 
     /// A count of elements, bounded by what the input could hold so a
     /// corrupt count cannot make us preallocate or loop for long.
-    fn count(&mut self, min_bytes_each: usize) -> Result<usize, LoadError> {
+    pub(super) fn count(&mut self, min_bytes_each: usize) -> Result<usize, LoadError> {
         let n = self.read_len()?;
         if n > (self.remaining() / min_bytes_each.max(1)) as u64 {
             return corrupt(format!("Length {n} larger than the remaining input"));
@@ -248,16 +248,14 @@ impl<'a> Reader<'a> {
 
 /// Does this type byte name a value we know how to read?
 pub fn type_is_known(t: u8) -> bool {
-    matches!(t, 0..=5 | 9..=14 | 16..=18)
+    matches!(t, 0..=5 | 9..=19)
 }
 
 /// The refusal for types we recognise but do not support.
 pub fn unsupported_type(t: u8) -> LoadError {
     let what = match t {
         ty::MODULE | ty::MODULE_2 => "a module value",
-        ty::STREAM_LISTPACKS | ty::STREAM_LISTPACKS_2 | ty::STREAM_LISTPACKS_3 => {
-            "a stream (streams are not supported)"
-        }
+        ty::STREAM_LISTPACKS_3 => "a stream with consumers' active times (RDB 11, Redis 7.2+)",
         ty::SET_LISTPACK => "a listpack set (RDB 11, Redis 7.2+)",
         _ => return LoadError::Corrupt(format!("Unknown RDB value type {t}")),
     };
@@ -476,6 +474,9 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, opts: &LoadOpts) -> Result<Value, L
             let data = r.string()?;
             pairs_value(t == ty::HASH_LISTPACK, data, opts)
         }
+        ty::STREAM_LISTPACKS | ty::STREAM_LISTPACKS_2 => Ok(Value::Stream(Box::new(
+            super::rdb_stream::read_stream(r, t)?,
+        ))),
         _ => Err(unsupported_type(t)),
     }
 }

@@ -143,7 +143,7 @@ pub struct Node {
     /// when that entry was deleted since).
     pub last_id: StreamId,
     /// Bytes of all entries ever added, as listpack elements.
-    entry_bytes: usize,
+    pub(crate) entry_bytes: usize,
 }
 
 impl Node {
