@@ -311,3 +311,23 @@ fn group_reads_and_claims_propagate_in_effective_form() {
     );
     assert_eq!(without_times(&a), without_times(&b));
 }
+
+#[test]
+fn blocked_readers_of_a_dry_stream_ignore_other_writes() {
+    // The stream's last ID is past what they wait for, but its entries are
+    // gone: they block, and only a new entry serves them (Redis signals
+    // XADD, not writes elsewhere nor the cron).
+    scenario(&[
+        (0, "XADD s 666 k v", ""),
+        (0, "XDEL s 666", ":1\r\n"),
+        (0, "XGROUP CREATE s g 0", "+OK\r\n"),
+        (1, "SEND XREAD BLOCK 0 STREAMS s 665", ""),
+        (2, "SEND XREADGROUP GROUP g c BLOCK 0 STREAMS s >", ""),
+        PAUSE,
+        (0, "SET other x", "+OK\r\n"),
+        (0, "SLEEP 250", ""),
+        (0, "XADD s 667 k v", ""),
+        (1, "READ", ""),
+        (2, "READ", ""),
+    ]);
+}
