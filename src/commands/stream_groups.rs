@@ -484,20 +484,15 @@ fn serve_blocked(srv: &mut Server, c: &mut Client, a: &ReadArgs<'_>, gname: &[u8
                     .err_code("UNBLOCKED the stream key no longer exists");
             }
         };
-        if c.reply.resp == 2 {
-            c.reply.array_len(1);
-            c.reply.array_len(2);
-        } else {
-            c.reply.map_len(1);
-        }
-        c.reply.bulk(key);
         let count = if a.count == 0 {
             BLOCKED_DEFAULT_COUNT
         } else {
             a.count
         };
+        let pos = begin_read_reply(c);
+        read_reply_key(c, key);
         serve_group(srv, c, key, gname, cname, None, start, count, a.noack);
-        return;
+        return end_read_reply(c, pos, 1);
     }
     // Nothing new: keep waiting.
     blocking::block(srv, c, a.keys, 0, &GROUP_WAIT);
