@@ -181,6 +181,12 @@ pub fn block(
             .entry(k.clone())
             .or_default()
             .push_back((c.token, c.id));
+        // The stream in place now is the one waited on: only another one
+        // brought in later is news (unless one was already noted).
+        if let Some(Value::Stream(st)) = srv.dbs[c.db].keys.get(&k[..]).map(|o| &o.v) {
+            let addr = &**st as *const crate::types::stream::Stream as usize;
+            bl.streams_seen.entry((c.db, k.clone())).or_insert(addr);
+        }
     }
     if deadline_ms > 0 {
         bl.timeouts.insert((deadline_ms, c.id, c.token));

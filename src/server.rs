@@ -1380,6 +1380,14 @@ impl Server {
             elapsed_ms as i64,
         );
         self.drain_expired(None);
+        // A blocked XREADGROUP hears of its stream expiring, as of any
+        // deletion (Redis signals the deleted key).
+        if self.blocking.count > 0 {
+            crate::blocking::signal_existing(self);
+            if self.blocking.has_ready() {
+                crate::blocking::handle_ready(self);
+            }
+        }
     }
 
     /// Deal with what the databases logged (keys deleted because they

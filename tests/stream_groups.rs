@@ -1,10 +1,10 @@
 //! Consumer groups, black-box: blocking XREADGROUP (served by XADD in FIFO
 //! order, NOACK, RESP3, unblocked with NOGROUP when its group is destroyed
-//! and with UNBLOCKED when its key is deleted, replaced, flushed or swapped
-//! away, timeouts and MULTI), the keyspace events and dirty counts of the
-//! group commands, and what the AOF records for group reads and claims (the
-//! XCLAIM / XGROUP SETID / XGROUP CREATECONSUMER effective forms). Compared
-//! byte for byte with redis-server when it is installed.
+//! and with UNBLOCKED when its key is deleted, replaced, flushed, swapped
+//! away or expired, timeouts and MULTI), the keyspace events and dirty
+//! counts of the group commands, and what the AOF records for group reads
+//! and claims (the XCLAIM / XGROUP SETID / XGROUP CREATECONSUMER effective
+//! forms). Compared byte for byte with redis-server when it is installed.
 
 mod common;
 
@@ -119,6 +119,11 @@ fn blocking_xreadgroup_unblocked_with_errors() {
         (1, "SEND XREADGROUP GROUP g alice BLOCK 0 STREAMS s >", ""),
         PAUSE,
         (0, "SWAPDB 0 5", "+OK\r\n"),
+        (1, "READ", "-UNBLOCKED the stream key no longer exists\r\n"),
+        // Expired (active expiry).
+        (0, "XGROUP CREATE e g $ MKSTREAM", "+OK\r\n"),
+        (0, "PEXPIRE e 100", ":1\r\n"),
+        (1, "SEND XREADGROUP GROUP g alice BLOCK 0 STREAMS e >", ""),
         (1, "READ", "-UNBLOCKED the stream key no longer exists\r\n"),
         // RENAME over it: served from the new stream's group, or NOGROUP.
         (0, "XGROUP CREATE s g $ MKSTREAM", "+OK\r\n"),
@@ -260,6 +265,17 @@ fn group_reads_and_claims_propagate_in_effective_form() {
             ">",
         ],
         &["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "zed",
+            "NOACK",
+            "STREAMS",
+            "s",
+            "0",
+        ],
+        &["XREADGROUP", "GROUP", "g", "yan", "STREAMS", "s", "0"],
         &["XDEL", "s", "1-0"],
         &[
             "XCLAIM", "s", "g", "carol", "0", "1-0", "2-0", "LASTID", "3-5",
@@ -289,5 +305,29 @@ fn group_reads_and_claims_propagate_in_effective_form() {
         return;
     };
     assert!(a.contains("LASTID\r\n$3\r\n3-5\r\n"), "{a}");
+    assert!(
+        a.contains("CREATECONSUMER\r\n$1\r\ns\r\n$1\r\ng\r\n$3\r\nzed"),
+        "{a}"
+    );
     assert_eq!(without_times(&a), without_times(&b));
+}
+
+#[test]
+fn blocked_readers_of_a_dry_stream_ignore_other_writes() {
+    // The stream's last ID is past what they wait for, but its entries are
+    // gone: they block, and only a new entry serves them (Redis signals
+    // XADD, not writes elsewhere nor the cron).
+    scenario(&[
+        (0, "XADD s 666 k v", ""),
+        (0, "XDEL s 666", ":1\r\n"),
+        (0, "XGROUP CREATE s g 0", "+OK\r\n"),
+        (1, "SEND XREAD BLOCK 0 STREAMS s 665", ""),
+        (2, "SEND XREADGROUP GROUP g c BLOCK 0 STREAMS s >", ""),
+        PAUSE,
+        (0, "SET other x", "+OK\r\n"),
+        (0, "SLEEP 250", ""),
+        (0, "XADD s 667 k v", ""),
+        (1, "READ", ""),
+        (2, "READ", ""),
+    ]);
 }

@@ -21,9 +21,9 @@ use bytes::Bytes;
 
 use super::diagnostics::sub_syntax_err;
 use super::streams::{
-    BLOCKED_DEFAULT_COUNT, arg_interval_id, arg_strict_id, begin_read_reply, create_stream,
-    end_read_reply, parse_id, parse_read_args, read_reply_key, read_stream, reply_entry, reply_id,
-    write_stream,
+    BLOCKED_DEFAULT_COUNT, INVALID_ID, ReadArgs, arg_interval_id, arg_strict_id, begin_read_reply,
+    create_stream, end_read_reply, parse_id, parse_read_args, read_reply_key, read_stream,
+    reply_entry, reply_id, stream_mut, write_stream,
 };
 use super::{Handler, SYNTAX_ERR, is, text};
 use crate::blocking;
@@ -196,7 +196,7 @@ fn xgroup_create(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     }
     let id = if &argv[4][..] == b"$" {
         if exists {
-            super::streams::stream_mut(srv, c, key).last_id
+            stream_mut(srv, c, key).last_id
         } else {
             StreamId::ZERO
         }
@@ -210,7 +210,7 @@ fn xgroup_create(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         create_stream(srv, c, key);
         srv.signal_modified_key(c.db, key);
     }
-    let s = super::streams::stream_mut(srv, c, key);
+    let s = stream_mut(srv, c, key);
     if s.groups.contains_key(&argv[3][..]) {
         return c
             .reply
@@ -240,7 +240,7 @@ fn xgroup_setid(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     } else {
         match parse_id(&argv[4], 0, false, false) {
             Some((id, _)) => id,
-            None => return c.reply.err(super::streams::INVALID_ID),
+            None => return c.reply.err(INVALID_ID),
         }
     };
     let g = group(s, &argv[3]).expect("checked");
@@ -342,9 +342,21 @@ fn serve_group(
 ) {
     let now = srv.now_ms;
     let db = c.db;
-    let s = super::streams::stream_mut(srv, c, key);
+    let s = stream_mut(srv, c, key);
     let g = group(s, group_name).expect("group checked");
     let created = !g.touch_consumer(consumer, now) && g.create_consumer(consumer, now);
+    let mut ops = Vec::new();
+    // A consumer NOACK reads create is propagated as such (XCLAIMs create
+    // the others).
+    if created && noack {
+        ops.push(vec![
+            arg("XGROUP"),
+            arg("CREATECONSUMER"),
+            Bytes::copy_from_slice(key),
+            Bytes::copy_from_slice(group_name),
+            Bytes::copy_from_slice(consumer),
+        ]);
+    }
     if let Some(after) = history {
         let h = s.consumer_history(group_name, consumer, after, count, now);
         c.reply.array_len(h.len());
@@ -355,46 +367,23 @@ fn serve_group(
         let last_before = s.groups[group_name].last_id;
         let d: Vec<Delivered> = s.deliver_new(group_name, consumer, start, count, noack, now);
         c.reply.array_len(d.len());
-        let mut ops = Vec::new();
+        let g = &s.groups[group_name];
         for x in &d {
             reply_entry(c, s.get(x.id).expect("delivered entry"));
             if !noack {
-                let g = &s.groups[group_name];
-                ops.push(xclaim_argv(
-                    key,
-                    group_name,
-                    x.id,
-                    &g.pel[&x.id],
-                    x.group_last_id,
-                ));
+                let p = &g.pel[&x.id];
+                ops.push(xclaim_argv(key, group_name, x.id, p, x.group_last_id));
             }
         }
-        let g = &s.groups[group_name];
         if noack && g.last_id != last_before {
             ops.push(setid_argv(key, group_name, g));
         }
-        if created {
-            consumer_created(srv, c, key);
-            if noack {
-                srv.prop.also(
-                    db,
-                    vec![
-                        arg("XGROUP"),
-                        arg("CREATECONSUMER"),
-                        Bytes::copy_from_slice(key),
-                        Bytes::copy_from_slice(group_name),
-                        Bytes::copy_from_slice(consumer),
-                    ],
-                );
-            }
-        }
-        for op in ops {
-            srv.prop.also(db, op);
-        }
-        return;
     }
     if created {
         consumer_created(srv, c, key);
+    }
+    for op in ops {
+        srv.prop.also(db, op);
     }
 }
 
@@ -475,13 +464,7 @@ fn xreadgroup(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 
 /// A blocked XREADGROUP run again because its key (the serving one) may
 /// have new entries, lost its group, or is gone.
-fn serve_blocked(
-    srv: &mut Server,
-    c: &mut Client,
-    a: &super::streams::ReadArgs<'_>,
-    gname: &[u8],
-    cname: &[u8],
-) {
+fn serve_blocked(srv: &mut Server, c: &mut Client, a: &ReadArgs<'_>, gname: &[u8], cname: &[u8]) {
     let keys = blocking::serving_keys(c, a.keys);
     for key in keys {
         let now = srv.now_ms;
@@ -501,20 +484,15 @@ fn serve_blocked(
                     .err_code("UNBLOCKED the stream key no longer exists");
             }
         };
-        if c.reply.resp == 2 {
-            c.reply.array_len(1);
-            c.reply.array_len(2);
-        } else {
-            c.reply.map_len(1);
-        }
-        c.reply.bulk(key);
         let count = if a.count == 0 {
             BLOCKED_DEFAULT_COUNT
         } else {
             a.count
         };
+        let pos = begin_read_reply(c);
+        read_reply_key(c, key);
         serve_group(srv, c, key, gname, cname, None, start, count, a.noack);
-        return;
+        return end_read_reply(c, pos, 1);
     }
     // Nothing new: keep waiting.
     blocking::block(srv, c, a.keys, 0, &GROUP_WAIT);
@@ -538,7 +516,7 @@ fn xack(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             None => return,
         }
     }
-    let s = super::streams::stream_mut(srv, c, &argv[1]);
+    let s = stream_mut(srv, c, &argv[1]);
     let g = group(s, &argv[2]).expect("checked");
     let acked = ids.into_iter().filter(|id| g.ack(*id)).count();
     srv.dirty += acked as u64;
@@ -626,14 +604,19 @@ fn xpending(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         }
         return;
     };
-    let ids: Vec<StreamId> = match consumer {
+    // Walked lazily: COUNT bounds the work, not the PEL's size.
+    let empty = std::collections::BTreeSet::new();
+    let pel = match consumer {
         Some(name) => match g.consumers.get(&name[..]) {
-            Some(k) if start <= end => k.pel.range(start..=end).copied().collect(),
-            Some(_) => Vec::new(),
+            Some(k) => &k.pel,
             None => return c.reply.array_len(0),
         },
-        None if start <= end => g.pel.range(start..=end).map(|(id, _)| *id).collect(),
-        None => Vec::new(),
+        None => &empty,
+    };
+    let ids: Box<dyn Iterator<Item = StreamId>> = match consumer {
+        _ if start > end => Box::new(std::iter::empty()),
+        Some(_) => Box::new(pel.range(start..=end).copied()),
+        None => Box::new(g.pel.range(start..=end).map(|(id, _)| *id)),
     };
     let pos = c.reply.begin_deferred();
     let mut n = 0;
@@ -658,7 +641,7 @@ fn xpending(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
 // ---------------------------------------------------------------------------
 // XCLAIM / XAUTOCLAIM
 
-/// Reply a claimed entry (its ID with JUSTID) and propagate the claim.
+/// Reply a claimed entry (only its ID with JUSTID).
 fn claimed_reply(c: &mut Client, s: &Stream, id: StreamId, justid: bool) {
     if justid {
         reply_id(c, id);
@@ -747,7 +730,7 @@ fn xclaim(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         o.retry_count = None;
     }
     let db = c.db;
-    let s = super::streams::stream_mut(srv, c, key);
+    let s = stream_mut(srv, c, key);
     let g = group(s, gname).expect("checked");
     let mut propagate_last_id = false;
     if last_id > g.last_id {
@@ -842,7 +825,7 @@ fn xautoclaim(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     }
     let now = srv.now_ms;
     let db = c.db;
-    let s = super::streams::stream_mut(srv, c, key);
+    let s = stream_mut(srv, c, key);
     let mut created = false;
     let (claims, next) = s.autoclaim(
         gname,

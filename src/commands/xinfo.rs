@@ -280,3 +280,42 @@ fn xinfo_help(_: &mut Server, c: &mut Client, _: &[Bytes]) {
         ],
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::SmallBytes;
+    use crate::types::stream::NodeLimits;
+
+    /// Node counts redis-server 7.0.15 reports after each append, one entry
+    /// per node.
+    #[test]
+    fn radix_nodes_as_redis_counts_them() {
+        let lim = NodeLimits {
+            max_bytes: 4096,
+            max_entries: 1,
+        };
+        let fields =
+            || -> Box<[SmallBytes]> { vec![SmallBytes::new(b"f"), SmallBytes::new(b"v")].into() };
+        let mut s = Stream::new();
+        assert_eq!(radix_nodes(&s), 1);
+        let mut got = Vec::new();
+        for ms in [
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 300, 1000, 70000, 70001, 1234567890,
+        ] {
+            s.append(StreamId::new(ms, 0), fields(), lim);
+            got.push(radix_nodes(&s));
+        }
+        assert_eq!(
+            got,
+            [2, 6, 8, 10, 12, 14, 16, 18, 20, 22, 25, 27, 30, 34, 37]
+        );
+        let mut s = Stream::new();
+        let mut got = Vec::new();
+        for seq in [1, 2, 3, 4, 5, 6, 7, 8, 300] {
+            s.append(StreamId::new(5, seq), fields(), lim);
+            got.push(radix_nodes(&s));
+        }
+        assert_eq!(got, [2, 4, 5, 6, 7, 8, 9, 10, 13]);
+    }
+}
