@@ -59,6 +59,12 @@ extern "C" fn on_signal(sig: libc::c_int) {
     SHUTDOWN_SIGNAL.store(true, Ordering::SeqCst);
 }
 
+/// Consume a pending SIGTERM / SIGINT (the loaders check it while they
+/// serve clients; the event loop does the same in `run`).
+pub fn take_shutdown_signal() -> bool {
+    SHUTDOWN_SIGNAL.swap(false, Ordering::SeqCst)
+}
+
 /// Mark the start and end of the final save, whose temp file is `temp`.
 pub fn final_save_running(temp: &std::path::Path, on: bool) {
     if on {
@@ -163,6 +169,8 @@ pub struct Server {
     pub shutdown_asap: bool,
     /// RDB load counters (INFO rdb_last_load_*).
     pub rdb_stats: crate::persistence::RdbStats,
+    /// The dataset is being loaded (INFO `loading`, -LOADING replies).
+    pub loading: crate::persistence::loading::Loading,
     pub exit_code: i32,
     /// Epoch the DEBUG command family may use to change behaviour.
     pub cron_loops: u64,
@@ -270,6 +278,7 @@ impl Server {
             expire_timed_out: false,
             shutdown_asap: false,
             rdb_stats: Default::default(),
+            loading: Default::default(),
             exit_code: 0,
             cron_loops: 0,
             executable: std::env::current_exe()
@@ -901,6 +910,18 @@ impl Server {
                         .is_some_and(|m| m.cmds.iter().any(|(q, _)| q.has(flags::WRITE)))))
         {
             self.reject_code(c, Some(cmd.id), &misconf);
+            return;
+        }
+        // Loading the dataset (a client without a socket is the AOF's).
+        if self.loading.active
+            && c.token != usize::MAX
+            && (!cmd.has(flags::LOADING)
+                || (cmd.name == "exec"
+                    && c.multi
+                        .as_ref()
+                        .is_some_and(|m| m.cmds.iter().any(|(q, _)| !q.has(flags::LOADING)))))
+        {
+            self.reject_code(c, Some(cmd.id), crate::persistence::loading::LOADING_ERR);
             return;
         }
         // A script runs past busy-reply-threshold and we are serving the
