@@ -527,6 +527,17 @@ fn load_payload(srv: &mut Server, data: &[u8]) -> bool {
     match crate::persistence::rdb_load::load_file(data, srv.dbs.len(), &opts, now, true) {
         Ok((dbs, info)) => {
             srv.dbs = dbs;
+            // The master's function libraries replace ours.
+            srv.scripting.functions.flush();
+            if let Err(e) = crate::persistence::load_functions(srv, &info.functions, false) {
+                fail(
+                    srv,
+                    &format!(
+                        "Failed trying to load the MASTER synchronization DB from socket: {e}"
+                    ),
+                );
+                return false;
+            }
             crate::log_notice!(
                 "Done loading RDB, keys loaded: {}, keys expired: {}.",
                 info.keys_loaded,

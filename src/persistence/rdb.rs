@@ -188,6 +188,15 @@ pub fn aux_fields(server: &crate::server::Server, aof_base: bool) -> Vec<(&'stat
     ]
 }
 
+/// Every function library as a FUNCTION2 record holding its code; they go
+/// after the AUX fields, before the databases (rdbSaveFunctions).
+pub fn write_functions(out: &mut Vec<u8>, server: &crate::server::Server, compress: bool) {
+    for lib in server.scripting.functions.libs.values() {
+        out.push(op::FUNCTION2);
+        write_string(out, &lib.code, compress);
+    }
+}
+
 /// SELECTDB and RESIZEDB for a database about to be written.
 pub fn write_select_db(out: &mut Vec<u8>, db: usize, keys: u64, expires: u64) {
     out.push(op::SELECTDB);
@@ -391,6 +400,7 @@ fn write_file(server: &mut crate::server::Server, tmp: &Path) -> std::io::Result
     };
     let mut buf = Vec::with_capacity(FLUSH_AT * 2);
     write_header(&mut buf, &aux_fields(server, false));
+    write_functions(&mut buf, server, opts.compress);
     for db in &server.dbs {
         if db.keys.is_empty() {
             continue;
