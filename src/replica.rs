@@ -103,6 +103,20 @@ pub fn is_replica_not_connected(srv: &Server) -> bool {
         .is_some_and(|l| !matches!(l.phase, Phase::Connected))
 }
 
+/// The master stream's database for an RDB's `repl-stream-db`: the
+/// master client's, or where the stream stopped when the link went down
+/// (None: no history worth saving).
+pub fn stream_db(srv: &Server) -> Option<usize> {
+    let l = srv.master_link.as_ref()?;
+    if let Some((slot, id)) = l.client
+        && let Some(Some(c)) = srv.clients.get(slot)
+        && c.id == id
+    {
+        return Some(c.db);
+    }
+    l.cached.then_some(l.last_db)
+}
+
 /// Whether the link to the master is up.
 pub fn link_up(srv: &Server) -> bool {
     srv.master_link
@@ -114,8 +128,18 @@ pub fn link_up(srv: &Server) -> bool {
 pub fn set_master(srv: &mut Server, host: &str, port: u16, at_start: bool) {
     let was_master = srv.master_link.is_none() && !at_start;
     drop_link(srv);
-    let cached = was_master || srv.master_link.as_ref().is_some_and(|l| l.cached);
-    let last_db = srv.master_link.as_ref().map_or(0, |l| l.last_db);
+    // A history restored from the RDB at start counts as a cached master.
+    let restored = if at_start {
+        srv.replicas.restored_db.take()
+    } else {
+        None
+    };
+    let cached =
+        was_master || restored.is_some() || srv.master_link.as_ref().is_some_and(|l| l.cached);
+    let last_db = srv
+        .master_link
+        .as_ref()
+        .map_or(restored.unwrap_or(0), |l| l.last_db);
     unblock_all(srv);
     if was_master {
         crate::log_notice!(

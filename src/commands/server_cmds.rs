@@ -997,6 +997,9 @@ pub fn reset_stats(srv: &mut Server) {
     st.inst_net_in = Default::default();
     st.inst_net_out = Default::default();
     srv.evict.reset_stats();
+    srv.replicas.sync_full = 0;
+    srv.replicas.sync_partial_ok = 0;
+    srv.replicas.sync_partial_err = 0;
     for db in srv.dbs.iter_mut() {
         db.stat_expired = 0;
         db.stat_hits = 0;

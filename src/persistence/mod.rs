@@ -13,6 +13,7 @@ pub mod background;
 pub mod loading;
 pub mod rdb;
 pub mod rdb_load;
+pub mod repl_info;
 pub mod snapshot;
 pub mod ziplist;
 
@@ -215,6 +216,7 @@ pub fn load_at_start(server: &mut crate::server::Server) -> Result<(), String> {
         load_functions(server, &info.functions, false)?;
         server.dbs = dbs;
         note_load(server, &info);
+        repl_info::restore_at_start(server, &info);
         crate::log_notice!(
             "DB loaded from disk: {:.3} seconds",
             start.elapsed().as_secs_f64()

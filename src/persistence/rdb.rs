@@ -171,12 +171,12 @@ pub fn write_header(out: &mut Vec<u8>, aux: &[(&str, Vec<u8>)]) {
     }
 }
 
-/// The AUX fields redis-server writes for a standalone master (no
-/// replication info: Redis adds repl-* fields only with a backlog).
+/// The AUX fields redis-server writes (the repl-* ones only in a
+/// replication chain, see `repl_info`).
 pub fn aux_fields(server: &crate::server::Server, aof_base: bool) -> Vec<(&'static str, Vec<u8>)> {
     note_policy(server);
     let ctime = server.now_ms.max(crate::util::time::now_ms()) / 1000;
-    vec![
+    let mut fields = vec![
         ("redis-ver", crate::REDIS_VERSION.as_bytes().to_vec()),
         ("redis-bits", b"64".to_vec()),
         ("ctime", ctime.to_string().into_bytes()),
@@ -184,8 +184,10 @@ pub fn aux_fields(server: &crate::server::Server, aof_base: bool) -> Vec<(&'stat
             "used-mem",
             crate::alloc::used_memory().to_string().into_bytes(),
         ),
-        ("aof-base", if aof_base { b"1" } else { b"0" }.to_vec()),
-    ]
+    ];
+    fields.extend(super::repl_info::aux(server));
+    fields.push(("aof-base", if aof_base { b"1" } else { b"0" }.to_vec()));
+    fields
 }
 
 /// Every function library as a FUNCTION2 record holding its code; they go

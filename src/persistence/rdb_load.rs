@@ -556,6 +556,9 @@ pub struct FileInfo {
     pub used_mem: u64,
     /// The code of every function library, in file order.
     pub functions: Vec<Vec<u8>>,
+    /// (database, key) of the keys skipped as expired (a restarted master
+    /// tells its replicas to delete them).
+    pub expired_keys: Vec<(usize, Vec<u8>)>,
 }
 
 /// Check the "REDISnnnn" magic; returns the version.
@@ -745,6 +748,7 @@ pub fn load_file_with(
         let Some(v) = value else { continue };
         if exp.is_some_and(|e| e < now_ms) {
             info.expired_skipped += 1;
+            info.expired_keys.push((cur, key));
             continue;
         }
         let db = &mut dbs[cur];
