@@ -15,6 +15,7 @@
 use sha1_smol::Sha1;
 
 use crate::db::Db;
+use crate::types::stream::StreamId;
 use crate::types::value::{Obj, Value};
 use crate::util::num;
 
@@ -47,6 +48,7 @@ fn type_number(v: &Value) -> u32 {
         Value::Set(_) => 2,
         Value::ZSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     }
 }
 
@@ -81,6 +83,14 @@ pub fn object(d: &mut Digest, o: &Obj, has_expire: bool) {
         Value::Hash(h) => {
             for (f, v) in h.iter() {
                 xor_element(d, &[&f.to_vec(), &v.to_vec()]);
+            }
+        }
+        Value::Stream(s) => {
+            for e in s.range(StreamId::ZERO, StreamId::MAX) {
+                mix(d, format!("{}.{}", e.id.ms, e.id.seq).as_bytes());
+                for f in e.fields.iter() {
+                    mix(d, f);
+                }
             }
         }
     }

@@ -376,6 +376,7 @@ impl Server {
             }
             let now = mono_us();
             let mut timeout = if !self.pending_reads.is_empty()
+                || !self.pending_writes.is_empty()
                 || self.expire_timed_out
                 || self.evict.running
                 || crate::persistence::background::busy(self)
@@ -1209,7 +1210,6 @@ impl Server {
         if self.evict.running {
             crate::evict::perform(self, None);
         }
-        crate::persistence::background::step(self);
         crate::replication::before_sleep(self);
         // The AOF before any reply: `appendfsync always` acknowledges only
         // what is on disk.
@@ -1263,6 +1263,11 @@ impl Server {
         // After output went out and clients over their output limits were
         // closed: those take precedence over eviction.
         crate::net::client_eviction::evict_clients(self, None);
+        // A snapshot's slice of work comes after the replies went out, so a
+        // command answered in this pass does not wait for the slice. What
+        // the slice makes writable (a finished save's replies) goes out on
+        // the next pass, which does not sleep while writes are pending.
+        crate::persistence::background::step(self);
     }
 
     fn cron(&mut self) {

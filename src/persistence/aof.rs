@@ -22,17 +22,19 @@
 //! takes a fork-free snapshot (`snapshot.rs`) as the next base. When the
 //! snapshot is on disk the manifest is switched atomically (temp file,
 //! fsync, rename) to the new base and the new incremental file, and the old
-//! files are deleted. No rewrite buffer is needed: the snapshot is the
-//! dataset at the moment the new incremental file began.
+//! files are deleted by the background I/O thread (`bio.rs`). No rewrite
+//! buffer is needed: the snapshot is the dataset at the moment the new
+//! incremental file began.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 
+use super::bio::Bio;
 use crate::propagate::Target;
 use crate::{log_notice, log_warning};
 
@@ -234,31 +236,6 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// The background fsync of `appendfsync everysec`.
-struct Syncer {
-    tx: std::sync::mpsc::Sender<File>,
-    busy: Arc<AtomicBool>,
-}
-
-impl Syncer {
-    fn spawn(errors: Arc<AtomicU64>) -> Syncer {
-        let (tx, rx) = std::sync::mpsc::channel::<File>();
-        let busy = Arc::new(AtomicBool::new(false));
-        let b = busy.clone();
-        let _ = std::thread::Builder::new()
-            .name("aof-fsync".into())
-            .spawn(move || {
-                for f in rx {
-                    if f.sync_data().is_err() {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                    b.store(false, Ordering::Release);
-                }
-            });
-        Syncer { tx, busy }
-    }
-}
-
 /// A rewrite in progress: the base it is writing.
 #[derive(Clone, Debug)]
 pub struct Rewrite {
@@ -278,7 +255,8 @@ pub struct Aof {
     buf: Vec<u8>,
     target: Target,
     pub fsync: Fsync,
-    syncer: Option<Syncer>,
+    /// The background I/O thread, started with its first job.
+    bio: Option<Bio>,
     fsync_errors: Arc<AtomicU64>,
     last_fsync_ms: i64,
     pub timestamps: bool,
@@ -375,17 +353,16 @@ impl Aof {
             return;
         }
         let Some(f) = self.file.as_ref() else { return };
-        let syncer = self
-            .syncer
-            .get_or_insert_with(|| Syncer::spawn(self.fsync_errors.clone()));
-        if syncer.busy.load(Ordering::Acquire) {
+        let bio = self
+            .bio
+            .get_or_insert_with(|| Bio::spawn(self.fsync_errors.clone()));
+        if bio.fsync_busy() {
             // The last fsync is still running (slow disk): Redis counts it.
             self.delayed_fsync += 1;
             return;
         }
         if let Ok(dup) = f.try_clone() {
-            syncer.busy.store(true, Ordering::Release);
-            let _ = syncer.tx.send(dup);
+            bio.fsync(dup);
         }
         self.last_fsync_ms = now_ms;
     }
@@ -463,8 +440,12 @@ impl Aof {
         m.incr = keep.into_iter().collect();
         m.history = Vec::new();
         self.names.persist(&m)?;
+        let bio = self
+            .bio
+            .get_or_insert_with(|| Bio::spawn(self.fsync_errors.clone()));
         for h in &history {
-            let _ = std::fs::remove_file(self.names.dir.join(&h.name));
+            log_notice!("Removing the history file {} in the background", h.name);
+            bio.unlink(self.names.dir.join(&h.name));
         }
         self.manifest = m;
         self.base_size = std::fs::metadata(self.names.dir.join(&new_base.name))
@@ -537,11 +518,7 @@ impl Aof {
                 self.base_size,
                 u8::from(self.rewrite_scheduled),
                 self.buf.len(),
-                u8::from(
-                    self.syncer
-                        .as_ref()
-                        .is_some_and(|s| s.busy.load(Ordering::Acquire))
-                ),
+                u8::from(self.bio.as_ref().is_some_and(Bio::fsync_busy)),
                 self.delayed_fsync,
             );
         }

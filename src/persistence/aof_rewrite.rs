@@ -1,11 +1,14 @@
 //! The RESP form of the dataset, for an AOF base file written with
 //! `aof-use-rdb-preamble no`: each entry as the commands that rebuild it
-//! (SET, RPUSH, HMSET, SADD, ZADD, 64 items per command, then PEXPIREAT),
+//! (SET, RPUSH, HMSET, SADD, ZADD, 64 items per command; a stream as an XADD
+//! per entry, XSETID, and its groups as XGROUP CREATE, XCLAIM … FORCE and
+//! XGROUP CREATECONSUMER; then PEXPIREAT),
 //! as Redis's rewriteAppendOnlyFile writes them.
 
 use bytes::Bytes;
 
 use crate::propagate::encode_command;
+use crate::types::stream::{Stream, StreamId};
 use crate::types::{Obj, Value};
 
 /// Items per variadic command (Redis's AOF_REWRITE_ITEMS_PER_CMD).
@@ -73,6 +76,7 @@ pub fn write_entry(out: &mut Vec<u8>, key: &[u8], o: &Obj, expire_ms: Option<i64
             }
             batched(out, b"ZADD", key, args, 2);
         }
+        Value::Stream(s) => write_stream(out, key, s),
     }
     if let Some(t) = expire_ms {
         encode_command(
@@ -83,5 +87,95 @@ pub fn write_entry(out: &mut Vec<u8>, key: &[u8], o: &Obj, expire_ms: Option<i64
                 Bytes::from(t.to_string()),
             ],
         );
+    }
+}
+
+fn id_arg(id: StreamId) -> Bytes {
+    Bytes::from(id.to_bytes())
+}
+
+/// A stream as Redis's rewriteStreamObject writes it.
+fn write_stream(out: &mut Vec<u8>, key: &[u8], s: &Stream) {
+    let cmd = |out: &mut Vec<u8>, parts: Vec<Bytes>| encode_command(out, &parts);
+    if s.is_empty() {
+        // XADD … MAXLEN 0 creates the (empty) stream.
+        cmd(
+            out,
+            vec![
+                Bytes::from_static(b"XADD"),
+                b(key),
+                Bytes::from_static(b"MAXLEN"),
+                Bytes::from_static(b"0"),
+                id_arg(StreamId::new(0, 1)),
+                Bytes::from_static(b"x"),
+                Bytes::from_static(b"y"),
+            ],
+        );
+    }
+    for e in s.range(StreamId::ZERO, StreamId::MAX) {
+        let mut argv = vec![Bytes::from_static(b"XADD"), b(key), id_arg(e.id)];
+        argv.extend(e.fields.iter().map(|f| b(f)));
+        cmd(out, argv);
+    }
+    cmd(
+        out,
+        vec![
+            Bytes::from_static(b"XSETID"),
+            b(key),
+            id_arg(s.last_id),
+            Bytes::from_static(b"ENTRIESADDED"),
+            Bytes::from(s.entries_added.to_string()),
+            Bytes::from_static(b"MAXDELETEDID"),
+            id_arg(s.max_deleted_id),
+        ],
+    );
+    for (name, g) in &s.groups {
+        cmd(
+            out,
+            vec![
+                Bytes::from_static(b"XGROUP"),
+                Bytes::from_static(b"CREATE"),
+                b(key),
+                b(name),
+                id_arg(g.last_id),
+                Bytes::from_static(b"ENTRIESREAD"),
+                Bytes::from(g.entries_read.to_string()),
+            ],
+        );
+        for (cname, c) in &g.consumers {
+            if c.pel.is_empty() {
+                cmd(
+                    out,
+                    vec![
+                        Bytes::from_static(b"XGROUP"),
+                        Bytes::from_static(b"CREATECONSUMER"),
+                        b(key),
+                        b(name),
+                        b(cname),
+                    ],
+                );
+                continue;
+            }
+            for id in &c.pel {
+                let Some(p) = g.pel.get(id) else { continue };
+                cmd(
+                    out,
+                    vec![
+                        Bytes::from_static(b"XCLAIM"),
+                        b(key),
+                        b(name),
+                        b(cname),
+                        Bytes::from_static(b"0"),
+                        id_arg(*id),
+                        Bytes::from_static(b"TIME"),
+                        Bytes::from(p.delivery_time.to_string()),
+                        Bytes::from_static(b"RETRYCOUNT"),
+                        Bytes::from(p.delivery_count.to_string()),
+                        Bytes::from_static(b"JUSTID"),
+                        Bytes::from_static(b"FORCE"),
+                    ],
+                );
+            }
+        }
     }
 }

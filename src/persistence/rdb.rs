@@ -261,6 +261,7 @@ pub fn type_byte(v: &Value) -> u8 {
             ZSet::Listpack(_) => ty::ZSET_LISTPACK,
             ZSet::Skiplist(_) => ty::ZSET_2,
         },
+        Value::Stream(_) => ty::STREAM_LISTPACKS_2,
     }
 }
 
@@ -332,6 +333,7 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value, compress: bool) {
                 }
             }
         },
+        Value::Stream(s) => super::rdb_stream::write_stream(out, s, compress),
     }
 }
 

@@ -21,6 +21,7 @@ use super::hash::Hash;
 use super::list::List;
 use super::set::Set;
 use super::small::SmallBytes;
+use super::stream::Stream;
 use super::zset::ZSet;
 use crate::util::num;
 
@@ -35,6 +36,8 @@ pub enum Value {
     ZSet(Box<ZSet>),
     /// A list (`types/list.rs`), boxed likewise.
     List(Box<List>),
+    /// A stream (`types/stream.rs`), boxed likewise.
+    Stream(Box<Stream>),
 }
 
 /// Strings longer than this report `raw` even when created whole, as Redis's
@@ -60,6 +63,7 @@ impl Value {
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
             Value::List(_) => "list",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -79,13 +83,17 @@ impl Value {
         matches!(self, Value::List(_))
     }
 
+    pub fn is_stream(&self) -> bool {
+        matches!(self, Value::Stream(_))
+    }
+
     /// The string bytes (integers formatted). Only for strings (empty for
     /// other types).
     pub fn string_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
         match self {
             Value::Int(n) => std::borrow::Cow::Owned(num::i64_to_bytes(*n)),
             Value::Str(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
-            Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::List(_) => {
+            Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::List(_) | Value::Stream(_) => {
                 std::borrow::Cow::Borrowed(&[])
             }
         }
@@ -100,7 +108,9 @@ impl Value {
                 v.len()
             }
             Value::Str(s) => s.len(),
-            Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::List(_) => 0,
+            Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::List(_) | Value::Stream(_) => {
+                0
+            }
         }
     }
 
@@ -113,6 +123,7 @@ impl Value {
             Value::Set(s) => std::mem::size_of::<Set>() + s.heap_size(),
             Value::ZSet(z) => z.heap_size(),
             Value::List(l) => std::mem::size_of::<List>() + l.heap_size(),
+            Value::Stream(s) => s.heap_size(),
         }
     }
 }
@@ -175,6 +186,7 @@ impl Obj {
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
             Value::List(l) => l.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 }
