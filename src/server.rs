@@ -163,6 +163,9 @@ pub struct Server {
     pub(crate) pending_writes: Vec<usize>,
     /// Clients that still had data to read when we moved on.
     pending_reads: Vec<usize>,
+    /// The master link had an event while we served clients from inside a
+    /// command or a load (`process_events_while_busy`): handled by the loop.
+    replica_event_pending: bool,
     pub active_expire_enabled: bool,
     /// The last active expire cycle stopped at its time limit.
     expire_timed_out: bool,
@@ -274,6 +277,7 @@ impl Server {
             start_mono_us: mono_us(),
             pending_writes: Vec::new(),
             pending_reads: Vec::new(),
+            replica_event_pending: false,
             active_expire_enabled: true,
             expire_timed_out: false,
             shutdown_asap: false,
@@ -439,6 +443,9 @@ impl Server {
             for key in again {
                 self.handle_readable(key);
             }
+            if std::mem::take(&mut self.replica_event_pending) {
+                crate::replica::on_event(self);
+            }
             if self.blocking.next_deadline().is_some() {
                 self.now_ms = now_ms();
                 crate::blocking::handle_timeouts(self, self.now_ms);
@@ -474,6 +481,12 @@ impl Server {
         let again = std::mem::take(&mut self.pending_reads);
         for ev in events.iter() {
             let t = ev.token().0;
+            if t == crate::replica::TOKEN {
+                // Not from inside a script or a load: the link may replace
+                // the dataset.
+                self.replica_event_pending = true;
+                continue;
+            }
             if t < LISTENER_TOKENS {
                 self.accept(t);
                 continue;
