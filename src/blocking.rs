@@ -26,6 +26,11 @@
 //!   error, to its command stats (updateStatsOnUnblock).
 //!   Serving a client can make further keys ready (BLMOVE pushes to its
 //!   destination); those are handled in the same call.
+//! - A handler whose waiters must also hear of their key being deleted or
+//!   replaced by another type (XREADGROUP, which then answers an error as
+//!   Redis's unblockDeletedStreamReadgroupClients) calls [`wake_when_gone`]
+//!   after [`block`]: its command is then run again whenever the key is
+//!   signalled, whatever the key now holds, and decides itself.
 //! - Deadlines are kept sorted; the loop sleeps no longer than the nearest
 //!   one and calls [`handle_timeouts`]. CLIENT UNBLOCK goes through
 //!   [`client_unblock`]; a client freed while blocked goes through
@@ -63,6 +68,8 @@ pub struct BlockState {
     rearmed: bool,
     /// While the command is run again: the key that became ready.
     serving: Option<Bytes>,
+    /// Run again when a key is deleted or changes type (`wake_when_gone`).
+    wake_when_gone: bool,
 }
 
 /// One waiting client: slab slot and client id.
@@ -80,6 +87,11 @@ pub struct Blocking {
     pub count: usize,
     /// Slots of clients unblocked whose pipeline should resume.
     unblocked: Vec<usize>,
+    /// Waited keys holding a stream, with that stream's address when
+    /// `signal_existing` last looked: a stream is only signalled there when
+    /// another one was brought into place (XADD signals its own key), so
+    /// writes elsewhere do not run every blocked XREAD again.
+    streams_seen: HashMap<(usize, Bytes), usize>,
 }
 
 impl Blocking {
@@ -182,19 +194,49 @@ pub fn block(
         kind,
         rearmed: false,
         serving: None,
+        wake_when_gone: false,
     }));
+}
+
+/// After [`block`]: run `c`'s command again also when one of its keys is
+/// deleted or no longer holds a value its kind is ready for.
+pub fn wake_when_gone(c: &mut Client) {
+    if let Some(b) = c.blocked.as_mut() {
+        b.wake_when_gone = true;
+    }
 }
 
 /// After a write command while clients are blocked: signal every waited
 /// key that now exists, whatever wrote it (RENAME, MOVE, COPY, …), as
 /// Redis's dbAdd does. The handlers decide whether the value can serve.
+/// A stream counts only when it is another value than last time (see
+/// `streams_seen`); a missing key only for `wake_when_gone` waiters.
 pub fn signal_existing(srv: &mut Server) {
     let mut found = Vec::new();
-    for (db, keys) in &srv.blocking.waiters {
-        for k in keys.keys() {
+    let Blocking {
+        waiters,
+        streams_seen,
+        ..
+    } = &mut srv.blocking;
+    for (db, keys) in waiters.iter() {
+        for (k, queue) in keys {
             // Present even if expired (Redis's dictFind): serving it then
-            // deletes it, and that deletion is propagated.
-            if srv.dbs[*db].keys.contains_key(&k[..]) {
+            // deletes it, and that deletion is propagated. A missing key
+            // matters to waiters that want to hear of it.
+            let signal = match srv.dbs[*db].keys.get(&k[..]) {
+                Some(o) => match &o.v {
+                    Value::Stream(st) => {
+                        let addr = &**st as *const crate::types::stream::Stream as usize;
+                        streams_seen.insert((*db, k.clone()), addr) != Some(addr)
+                    }
+                    _ => true,
+                },
+                None => queue.iter().any(|&(slot, id)| {
+                    matches!(srv.clients.get(slot), Some(Some(c)) if c.id == id
+                        && c.blocked.as_ref().is_some_and(|b| b.wake_when_gone))
+                }),
+            };
+            if signal {
                 found.push((*db, k.clone()));
             }
         }
@@ -234,6 +276,7 @@ fn detach(srv: &mut Server, c: &mut Client) -> Option<Box<BlockState>> {
                 q.retain(|w| w.1 != c.id);
                 if q.is_empty() {
                     per_db.remove(k);
+                    bl.streams_seen.remove(&(b.db, k.clone()));
                 }
             }
         }
@@ -278,16 +321,13 @@ pub fn handle_ready(srv: &mut Server) {
                 None => continue,
             };
             for (slot, id) in queue {
-                let Some(value_ready) = srv.dbs[db]
-                    .peek(&key, srv.now_ms)
-                    .map(|o| |k: &Kind| (k.ready)(&o.v))
-                else {
-                    break;
-                };
+                let value = srv.dbs[db].peek(&key, srv.now_ms).map(|o| &o.v);
                 let Some(Some(c)) = srv.clients.get(slot) else {
                     continue;
                 };
-                if c.id != id || !c.blocked.as_ref().is_some_and(|b| value_ready(b.kind)) {
+                let servable =
+                    |b: &BlockState| b.wake_when_gone || value.is_some_and(|v| (b.kind.ready)(v));
+                if c.id != id || !c.blocked.as_deref().is_some_and(servable) {
                     continue;
                 }
                 let Some(Some(mut c)) = srv.clients.get_mut(slot).map(|s| s.take()) else {

@@ -801,6 +801,9 @@ pub struct Config {
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
     pub hll_sparse_max_bytes: usize,
+    /// `stream-node-max-bytes` / `stream-node-max-entries` (0 = no limit).
+    pub stream_node_max_bytes: usize,
+    pub stream_node_max_entries: usize,
     /// `notify-keyspace-events` as flags (`crate::notify`).
     pub notify_flags: u32,
     /// `list-max-listpack-size`, clamped as quicklistSetFill.
@@ -861,6 +864,8 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             hll_sparse_max_bytes: 3000,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
             notify_flags: 0,
             list_max_listpack_size: -2,
             tracking_table_max_keys: 1_000_000,
@@ -1140,6 +1145,8 @@ impl Config {
         self.zset_max_listpack_entries = self.int("zset-max-listpack-entries") as usize;
         self.zset_max_listpack_value = self.int("zset-max-listpack-value") as usize;
         self.hll_sparse_max_bytes = self.int("hll-sparse-max-bytes") as usize;
+        self.stream_node_max_bytes = self.int("stream-node-max-bytes") as usize;
+        self.stream_node_max_entries = self.int("stream-node-max-entries") as usize;
         self.notify_flags =
             crate::notify::parse_flags(self.get("notify-keyspace-events").unwrap_or(""))
                 .unwrap_or(0);

@@ -236,13 +236,13 @@ impl Db {
     }
 
     /// Delete `key` if it has expired. Returns true when it was deleted,
-    /// or, on a replica (which waits for its master's DEL), when it reads
-    /// as gone but stays.
+    /// or, on a replica (which waits for its master's DEL) and during a
+    /// client pause, when it reads as gone but stays.
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
         if !self.is_expired(key, now_ms) {
             return false;
         }
-        if crate::replica::replica_mode() {
+        if expiry_kept(now_ms) {
             return true;
         }
         self.delete(key);
@@ -253,7 +253,7 @@ impl Db {
 
     /// Look a key up for reading or writing: lazy expiry, then the LRU stamp.
     pub fn lookup(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Obj> {
-        if self.expire_if_needed(key, now_ms) && crate::replica::replica_mode() {
+        if self.expire_if_needed(key, now_ms) && expiry_kept(now_ms) {
             return None;
         }
         self.capture(key);
@@ -264,7 +264,7 @@ impl Db {
 
     /// Like `lookup`, but counts keyspace hits and misses (read commands).
     pub fn lookup_read(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Obj> {
-        if self.expire_if_needed(key, now_ms) && crate::replica::replica_mode() {
+        if self.expire_if_needed(key, now_ms) && expiry_kept(now_ms) {
             record_miss(&mut self.stat_misses, &mut self.log, key);
             return None;
         }
@@ -292,7 +292,7 @@ impl Db {
     }
 
     pub fn exists(&mut self, key: &[u8], now_ms: i64) -> bool {
-        if self.expire_if_needed(key, now_ms) && crate::replica::replica_mode() {
+        if self.expire_if_needed(key, now_ms) && expiry_kept(now_ms) {
             return false;
         }
         self.keys.contains_key(key)
@@ -451,6 +451,12 @@ impl Db {
             }
         }
     }
+}
+
+/// Expired keys are kept (read as gone, not deleted): on a replica, which
+/// waits for its master's DEL, and while a client pause holds expiry.
+pub fn expiry_kept(now_ms: i64) -> bool {
+    crate::replica::replica_mode() || crate::pause::expiry_held(now_ms)
 }
 
 #[cfg(test)]

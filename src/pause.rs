@@ -8,6 +8,14 @@
 //! pause ends (checked before every sleep of the event loop) the command
 //! runs again from the start — it is delayed, never dropped. A new pause
 //! merges with a running one: the stricter mode and the later end win.
+//!
+//! While any pause is in effect keys are not expired, neither lazily nor
+//! actively: an expired key reads as gone but stays, so no DEL reaches the
+//! AOF or replicas (a failover or a shutdown waiting for replicas relies
+//! on a still dataset). The keyspace learns of it through
+//! [`expiry_held`], a process-wide flag like the replica's.
+
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use crate::net::Client;
 use crate::server::Server;
@@ -28,22 +36,34 @@ pub struct ClientPause {
     release: bool,
 }
 
+/// End (unix ms) of the pause in effect, 0 without one.
+static HOLD_EXPIRY_UNTIL: AtomicI64 = AtomicI64::new(0);
+
+/// Whether a client pause holds key expiry at `now_ms`.
+pub fn expiry_held(now_ms: i64) -> bool {
+    let end = HOLD_EXPIRY_UNTIL.load(Ordering::Relaxed);
+    end != 0 && now_ms <= end
+}
+
 impl ClientPause {
     /// Start or extend a pause.
     pub fn pause(&mut self, write_only: bool, end_ms: i64) {
-        self.active = Some(match self.active {
+        let p = match self.active {
             Some(p) => Pause {
                 write_only: p.write_only && write_only,
                 end_ms: p.end_ms.max(end_ms),
             },
             None => Pause { write_only, end_ms },
-        });
+        };
+        HOLD_EXPIRY_UNTIL.store(p.end_ms, Ordering::Relaxed);
+        self.active = Some(p);
     }
 
     pub fn unpause(&mut self) {
         if self.active.take().is_some() {
             self.release = true;
         }
+        HOLD_EXPIRY_UNTIL.store(0, Ordering::Relaxed);
     }
 
     /// End the pause if its time has come.
@@ -51,6 +71,7 @@ impl ClientPause {
         if self.active.is_some_and(|p| p.end_ms < now_ms) {
             self.active = None;
             self.release = true;
+            HOLD_EXPIRY_UNTIL.store(0, Ordering::Relaxed);
         }
     }
 

@@ -22,6 +22,10 @@
 
 use bytes::Bytes;
 
+/// Propagation targets, as bits (Redis's PROPAGATE_AOF, PROPAGATE_REPL).
+pub const TO_AOF: u8 = 1;
+pub const TO_REPLICAS: u8 = 2;
+
 /// Propagation state of the server (`Server::prop`).
 #[derive(Default)]
 pub struct Propagation {
@@ -38,6 +42,14 @@ pub struct Propagation {
     prevented: bool,
     /// Nothing is propagated (loading the AOF).
     pub muted: bool,
+    /// Targets (`TO_AOF`, `TO_REPLICAS`) the operations recorded now skip
+    /// (a script's `redis.set_repl`).
+    pub skip: u8,
+    /// Per operation of `ops`, the targets it skips; empty while no
+    /// operation of the unit skips any (the usual case).
+    skips: Vec<u8>,
+    /// `skips` of the unit `take_unit` returned last.
+    taken_skips: Vec<u8>,
     /// Someone receives the stream (the AOF is on, or a replica is
     /// attached); without one nothing is recorded, so a write costs no copy
     /// of its arguments. Kept current by `Server::sync_propagation`.
@@ -70,8 +82,18 @@ impl Propagation {
     /// An extra operation of this execution unit.
     pub fn also(&mut self, db: usize, argv: Vec<Bytes>) {
         if self.listening && !self.muted {
-            self.ops.push((db, argv));
+            self.push(db, argv);
         }
+    }
+
+    fn push(&mut self, db: usize, argv: Vec<Bytes>) {
+        if self.skip != 0 && self.skips.is_empty() {
+            self.skips.resize(self.ops.len(), 0);
+        }
+        if self.skip != 0 || !self.skips.is_empty() {
+            self.skips.push(self.skip);
+        }
+        self.ops.push((db, argv));
     }
 
     /// The running command ended: record it if it is to be propagated.
@@ -89,8 +111,7 @@ impl Propagation {
         if !self.listening || self.muted || prevented || !(changed || forced) {
             return;
         }
-        self.ops
-            .push((db, rewritten.unwrap_or_else(|| argv.to_vec())));
+        self.push(db, rewritten.unwrap_or_else(|| argv.to_vec()));
     }
 
     /// A command that may touch arbitrary keys (SCAN, RANDOMKEY) ran
@@ -101,16 +122,42 @@ impl Propagation {
     }
 
     /// Take the operations of the execution unit, wrapped in MULTI/EXEC
-    /// when there are several.
+    /// when there are several (the wrapping goes to every target, as in
+    /// Redis). Which targets each one skips: `take_skips`.
     pub fn take_unit(&mut self) -> Vec<(usize, Vec<Bytes>)> {
         let mut ops = std::mem::take(&mut self.ops);
+        let mut skips = std::mem::take(&mut self.skips);
         let unwrapped = std::mem::take(&mut self.unwrapped);
         if ops.len() > 1 && !unwrapped {
             let (first, last) = (ops[0].0, ops[ops.len() - 1].0);
             ops.insert(0, (first, vec![Bytes::from_static(b"MULTI")]));
             ops.push((last, vec![Bytes::from_static(b"EXEC")]));
+            if !skips.is_empty() {
+                skips.insert(0, 0);
+                skips.push(0);
+            }
         }
+        self.taken_skips = skips;
         ops
+    }
+
+    /// The operations of the unit `take_unit` returned that go to `target`,
+    /// or None when all of them do.
+    pub fn only_for(
+        &self,
+        ops: &[(usize, Vec<Bytes>)],
+        target: u8,
+    ) -> Option<Vec<(usize, Vec<Bytes>)>> {
+        if self.taken_skips.is_empty() {
+            return None;
+        }
+        Some(
+            ops.iter()
+                .zip(&self.taken_skips)
+                .filter(|(_, s)| *s & target == 0)
+                .map(|(op, _)| op.clone())
+                .collect(),
+        )
     }
 
     /// Take the replica-only operations of the unit (see `replica_ops`).
@@ -198,6 +245,38 @@ mod tests {
         let names: Vec<&[u8]> = ops.iter().map(|(_, a)| &a[0][..]).collect();
         assert_eq!(names, [&b"MULTI"[..], b"DEL", b"SET", b"EXEC"]);
         assert!(!p.has_pending());
+    }
+
+    #[test]
+    fn skipped_targets_are_left_out_per_operation() {
+        let mut p = Propagation {
+            listening: true,
+            ..Default::default()
+        };
+        p.command_done(0, &v(&["SET", "a", "1"]), true);
+        p.skip = TO_REPLICAS;
+        p.command_done(0, &v(&["SET", "c", "3"]), true);
+        p.skip = 0;
+        p.command_done(0, &v(&["SET", "d", "4"]), true);
+        let ops = p.take_unit();
+        assert_eq!(ops.len(), 5);
+        let keys = |o: Vec<(usize, Vec<Bytes>)>| -> Vec<Bytes> {
+            o.into_iter()
+                .map(|(_, a)| a.get(1).cloned().unwrap_or_else(|| a[0].clone()))
+                .collect()
+        };
+        assert_eq!(
+            keys(p.only_for(&ops, TO_AOF).unwrap()),
+            v(&["MULTI", "a", "c", "d", "EXEC"])
+        );
+        assert_eq!(
+            keys(p.only_for(&ops, TO_REPLICAS).unwrap()),
+            v(&["MULTI", "a", "d", "EXEC"])
+        );
+        // The next unit goes everywhere again.
+        p.command_done(0, &v(&["SET", "e", "5"]), true);
+        let ops = p.take_unit();
+        assert!(p.only_for(&ops, TO_AOF).is_none());
     }
 
     #[test]

@@ -1383,8 +1383,9 @@ impl Server {
     }
 
     fn active_expire_cycle(&mut self, budget_us: u64) {
-        // A replica waits for its master's DELs.
-        if self.master_link.is_some() {
+        // A replica waits for its master's DELs; a client pause holds
+        // expiry.
+        if self.master_link.is_some() || crate::pause::expiry_held(now_ms()) {
             return;
         }
         let start = mono_us();
@@ -1469,11 +1470,17 @@ impl Server {
         let ops = self.prop.take_unit();
         let replica_ops = self.prop.take_replica_only();
         if !ops.is_empty() {
-            self.aof.feed(&ops, self.now_ms);
+            match self.prop.only_for(&ops, crate::propagate::TO_AOF) {
+                Some(some) => self.aof.feed(&some, self.now_ms),
+                None => self.aof.feed(&ops, self.now_ms),
+            }
         }
         if self.replicas.wants_stream() {
             if !ops.is_empty() {
-                crate::replication::feed(self, &ops);
+                match self.prop.only_for(&ops, crate::propagate::TO_REPLICAS) {
+                    Some(some) => crate::replication::feed(self, &some),
+                    None => crate::replication::feed(self, &ops),
+                }
             }
             if !replica_ops.is_empty() {
                 crate::replication::feed(self, &replica_ops);
@@ -1493,6 +1500,9 @@ impl Server {
             );
             return false;
         }
+        // Stop listening first (Redis's closeListeningSockets): once a
+        // client sees its connection close, nobody can connect any more.
+        self.listeners.clear();
         // Flush what we can to clients, then close.
         self.before_sleep();
         if !self.cfg.unixsocket.is_empty() {

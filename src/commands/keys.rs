@@ -64,7 +64,7 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// A read that leaves the access clock alone (Redis's LOOKUP_NOTOUCH):
 /// lazy expiry, keyspace hit/miss statistics.
 fn lookup_notouch<'a>(db: &'a mut Db, key: &[u8], now: i64) -> Option<&'a Obj> {
-    let gone = db.expire_if_needed(key, now) && crate::replica::replica_mode();
+    let gone = db.expire_if_needed(key, now) && crate::db::expiry_kept(now);
     match db.keys.get(key).filter(|_| !gone) {
         Some(o) => {
             db.stat_hits += 1;

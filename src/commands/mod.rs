@@ -36,6 +36,7 @@ pub mod scripting;
 pub mod server_cmds;
 pub mod sets;
 pub mod sort;
+pub mod streams;
 pub mod strings;
 pub mod table;
 pub mod zsets;
@@ -68,6 +69,7 @@ pub fn registry() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(server_cmds::COMMANDS);
     v.extend_from_slice(sets::COMMANDS);
     v.extend_from_slice(sort::COMMANDS);
+    v.extend_from_slice(streams::COMMANDS);
     v.extend_from_slice(strings::COMMANDS);
     v.extend_from_slice(zsets::COMMANDS);
     v

@@ -426,15 +426,17 @@ fn script_call(
     lc.argc = argv.len();
     lc.argv_len_sum = argv.iter().map(|a| a.len()).sum();
     let mark = srv.err_mark;
-    let muted = srv.prop.muted;
+    let (muted, skip) = (srv.prop.muted, srv.prop.skip);
     if ctx.repl == 0 {
         srv.prop.muted = true;
     }
+    // redis.set_repl's bits are the targets kept; the others are skipped.
+    srv.prop.skip = !ctx.repl & (crate::propagate::TO_AOF | crate::propagate::TO_REPLICAS);
     srv.call(lc, cmd, &argv, crate::util::time::now_us());
     if cmd.has(flags::READONLY) {
         ctx.read_cmd = true;
     }
-    srv.prop.muted = muted;
+    (srv.prop.muted, srv.prop.skip) = (muted, skip);
     srv.err_mark = mark;
     Ok(())
 }
