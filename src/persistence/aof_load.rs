@@ -233,7 +233,10 @@ fn create_fresh(srv: &mut Server, names: &Names, now: i64) -> Result<(), String>
 /// Load an RDB (a base, or an old AOF's preamble); returns the bytes it
 /// took.
 fn load_rdb_base(srv: &mut Server, buf: &[u8], name: &str) -> Result<usize, String> {
-    let opts = super::rdb_load::LoadOpts::from_server(srv);
+    let opts = super::rdb_load::LoadOpts {
+        keep_expired: true,
+        ..super::rdb_load::LoadOpts::from_server(srv)
+    };
     let checksum = srv.cfg.get("rdbchecksum") != Some("no");
     let now = crate::util::time::now_ms();
     let ndbs = srv.dbs.len();

@@ -73,6 +73,10 @@ pub struct LoadOpts {
     pub max_intset: usize,
     pub list_fill: i32,
     pub list_depth: i32,
+    /// Load keys whose expire time has passed (a replica's file, whose
+    /// keys its master expires; an AOF base, which the incremental files
+    /// were written against), as Redis does when it is not the master.
+    pub keep_expired: bool,
 }
 
 impl LoadOpts {
@@ -93,6 +97,8 @@ impl LoadOpts {
                 .unwrap_or(512),
             list_fill: c.list_max_listpack_size,
             list_depth: c.list_compress_depth as i32,
+            keep_expired: srv.master_link.is_some()
+                || c.get("replicaof").is_some_and(|v| !v.is_empty()),
         }
     }
 }
@@ -105,6 +111,7 @@ impl Default for LoadOpts {
             max_intset: 512,
             list_fill: -2,
             list_depth: 0,
+            keep_expired: false,
         }
     }
 }
@@ -746,7 +753,7 @@ pub fn load_file_with(
         let (exp, id, fq) = (expire.take(), idle.take(), freq.take());
         progress(r.pos, &info);
         let Some(v) = value else { continue };
-        if exp.is_some_and(|e| e < now_ms) {
+        if !opts.keep_expired && exp.is_some_and(|e| e < now_ms) {
             info.expired_skipped += 1;
             info.expired_keys.push((cur, key));
             continue;
