@@ -283,6 +283,13 @@ fn function_records_and_progress() {
     assert_eq!(info.used_mem, 12345);
     assert_eq!(dbs[0].keys.len(), 1);
     assert_eq!(info.expired_keys, vec![(0, b"k2".to_vec())]);
+    // Not a master's own file: expired keys are loaded too.
+    let keep = LoadOpts {
+        keep_expired: true,
+        ..LoadOpts::default()
+    };
+    let (dbs, info) = load_file(&out, 16, &keep, 1000, true).unwrap();
+    assert_eq!((dbs[0].keys.len(), info.expired_skipped), (2, 0));
     // Once per key, with growing offsets.
     assert_eq!(seen.len(), 2);
     assert!(seen[0].0 < seen[1].0 && seen[1].0 < out.len());
