@@ -548,9 +548,26 @@ fn load_payload(srv: &mut Server, data: &[u8]) -> bool {
     crate::log_notice!("MASTER <-> REPLICA sync: Loading DB in memory");
     let opts = crate::persistence::rdb_load::LoadOpts::from_server(srv);
     let now = crate::util::time::now_ms();
-    match crate::persistence::rdb_load::load_file(data, srv.dbs.len(), &opts, now, true) {
+    // Clients are served while the payload loads (they get -LOADING).
+    let ndbs = srv.dbs.len();
+    crate::persistence::loading::begin(srv, data.len() as u64);
+    let loaded = crate::persistence::rdb_load::load_file_with(
+        data,
+        ndbs,
+        &opts,
+        now,
+        true,
+        &mut |pos, info| {
+            srv.loading.rdb_used_mem = info.used_mem;
+            crate::persistence::loading::progress(srv, pos);
+        },
+    );
+    crate::persistence::loading::end(srv);
+    match loaded {
         Ok((dbs, info)) => {
             srv.dbs = dbs;
+            srv.rdb_stats.last_load_keys_loaded = info.keys_loaded;
+            srv.rdb_stats.last_load_keys_expired = info.expired_skipped;
             // The master's function libraries replace ours.
             srv.scripting.functions.flush();
             if let Err(e) = crate::persistence::load_functions(srv, &info.functions, false) {
