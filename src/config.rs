@@ -674,7 +674,7 @@ pub static DIRECTIVES: &[Directive] = &[
         NO,
     ),
     da("rdb-key-save-delay", &[], I32, "0", YES, YES),
-    da("key-load-delay", &[], I32, "0", YES, NO),
+    da("key-load-delay", &[], I32, "0", YES, YES),
     da("watchdog-period", &[], U32, "0", YES, NO),
     da("shutdown-timeout", &[], U32, "10", YES, NO),
     da(
@@ -715,7 +715,7 @@ pub static DIRECTIVES: &[Directive] = &[
         Kind::Int(1024, i32::MAX as i64),
         "2097152",
         YES,
-        NO,
+        YES,
     ),
     da("tls-port", &[], Kind::Int(0, 65535), "0", YES, NO),
     da("tls-session-cache-size", &[], U32, "20480", YES, NO),

@@ -103,6 +103,20 @@ pub fn is_replica_not_connected(srv: &Server) -> bool {
         .is_some_and(|l| !matches!(l.phase, Phase::Connected))
 }
 
+/// The master stream's database for an RDB's `repl-stream-db`: the
+/// master client's, or where the stream stopped when the link went down
+/// (None: no history worth saving).
+pub fn stream_db(srv: &Server) -> Option<usize> {
+    let l = srv.master_link.as_ref()?;
+    if let Some((slot, id)) = l.client
+        && let Some(Some(c)) = srv.clients.get(slot)
+        && c.id == id
+    {
+        return Some(c.db);
+    }
+    l.cached.then_some(l.last_db)
+}
+
 /// Whether the link to the master is up.
 pub fn link_up(srv: &Server) -> bool {
     srv.master_link
@@ -114,8 +128,18 @@ pub fn link_up(srv: &Server) -> bool {
 pub fn set_master(srv: &mut Server, host: &str, port: u16, at_start: bool) {
     let was_master = srv.master_link.is_none() && !at_start;
     drop_link(srv);
-    let cached = was_master || srv.master_link.as_ref().is_some_and(|l| l.cached);
-    let last_db = srv.master_link.as_ref().map_or(0, |l| l.last_db);
+    // A history restored from the RDB at start counts as a cached master.
+    let restored = if at_start {
+        srv.replicas.restored_db.take()
+    } else {
+        None
+    };
+    let cached =
+        was_master || restored.is_some() || srv.master_link.as_ref().is_some_and(|l| l.cached);
+    let last_db = srv
+        .master_link
+        .as_ref()
+        .map_or(restored.unwrap_or(0), |l| l.last_db);
     unblock_all(srv);
     if was_master {
         crate::log_notice!(
@@ -524,9 +548,37 @@ fn load_payload(srv: &mut Server, data: &[u8]) -> bool {
     crate::log_notice!("MASTER <-> REPLICA sync: Loading DB in memory");
     let opts = crate::persistence::rdb_load::LoadOpts::from_server(srv);
     let now = crate::util::time::now_ms();
-    match crate::persistence::rdb_load::load_file(data, srv.dbs.len(), &opts, now, true) {
+    // Clients are served while the payload loads (they get -LOADING).
+    let ndbs = srv.dbs.len();
+    crate::persistence::loading::begin(srv, data.len() as u64);
+    let loaded = crate::persistence::rdb_load::load_file_with(
+        data,
+        ndbs,
+        &opts,
+        now,
+        true,
+        &mut |pos, info| {
+            srv.loading.rdb_used_mem = info.used_mem;
+            crate::persistence::loading::progress(srv, pos);
+        },
+    );
+    crate::persistence::loading::end(srv);
+    match loaded {
         Ok((dbs, info)) => {
             srv.dbs = dbs;
+            srv.rdb_stats.last_load_keys_loaded = info.keys_loaded;
+            srv.rdb_stats.last_load_keys_expired = info.expired_skipped;
+            // The master's function libraries replace ours.
+            srv.scripting.functions.flush();
+            if let Err(e) = crate::persistence::load_functions(srv, &info.functions, false) {
+                fail(
+                    srv,
+                    &format!(
+                        "Failed trying to load the MASTER synchronization DB from socket: {e}"
+                    ),
+                );
+                return false;
+            }
             crate::log_notice!(
                 "Done loading RDB, keys loaded: {}, keys expired: {}.",
                 info.keys_loaded,

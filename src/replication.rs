@@ -92,6 +92,9 @@ pub struct Replicas {
     pub sync_full: u64,
     pub sync_partial_ok: u64,
     pub sync_partial_err: u64,
+    /// The stream database of a history restored from the RDB at start
+    /// (a replica's cached master, see `restore_as_replica`).
+    pub restored_db: Option<usize>,
 }
 
 impl Default for Replicas {
@@ -114,6 +117,7 @@ impl Default for Replicas {
             sync_full: 0,
             sync_partial_ok: 0,
             sync_partial_err: 0,
+            restored_db: None,
         }
     }
 }
@@ -193,6 +197,54 @@ impl Replicas {
         let skip = (from - first) as usize;
         Some(b.buf.iter().skip(skip).copied().collect())
     }
+}
+
+/// The stream's database for an RDB's `repl-stream-db` when this master
+/// has a backlog (None: no replication info to save).
+pub fn master_stream_db(srv: &Server) -> Option<usize> {
+    srv.replicas
+        .backlog
+        .as_ref()
+        .map(|_| srv.replicas.target.selected.unwrap_or(0))
+}
+
+/// A master restarted from an RDB naming its history (Redis's
+/// loadDataFromDisk): that history becomes replid2 up to `offset`, and a
+/// backlog starts there with the deletions of `expired` keys, so replicas
+/// at `offset` continue by partial resync.
+pub fn restore_as_master(
+    srv: &mut Server,
+    replid: &str,
+    offset: i64,
+    expired: &[(usize, Vec<u8>)],
+) {
+    let size = backlog_size(srv);
+    let r = &mut srv.replicas;
+    r.create_backlog(size);
+    r.replid2 = replid.to_string();
+    r.second_offset = offset + 1;
+    r.offset = offset;
+    r.no_replicas_since = srv.now_ms.max(crate::util::time::now_ms());
+    srv.sync_propagation();
+    let ops: Vec<(usize, Vec<Bytes>)> = expired
+        .iter()
+        .map(|(db, k)| {
+            (
+                *db,
+                crate::propagate::del_for(&srv.cfg, "lazyfree-lazy-expire", k),
+            )
+        })
+        .collect();
+    feed(srv, &ops);
+}
+
+/// A replica restarted from an RDB naming its master's history: it is
+/// ours again, and the first PSYNC asks to continue it from `offset`.
+pub fn restore_as_replica(srv: &mut Server, replid: &str, offset: i64, db: usize) {
+    let r = &mut srv.replicas;
+    r.replid = replid.to_string();
+    r.offset = offset;
+    r.restored_db = Some(db);
 }
 
 pub fn backlog_size(srv: &Server) -> usize {

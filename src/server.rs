@@ -59,6 +59,12 @@ extern "C" fn on_signal(sig: libc::c_int) {
     SHUTDOWN_SIGNAL.store(true, Ordering::SeqCst);
 }
 
+/// Consume a pending SIGTERM / SIGINT (the loaders check it while they
+/// serve clients; the event loop does the same in `run`).
+pub fn take_shutdown_signal() -> bool {
+    SHUTDOWN_SIGNAL.swap(false, Ordering::SeqCst)
+}
+
 /// Mark the start and end of the final save, whose temp file is `temp`.
 pub fn final_save_running(temp: &std::path::Path, on: bool) {
     if on {
@@ -157,12 +163,17 @@ pub struct Server {
     pub(crate) pending_writes: Vec<usize>,
     /// Clients that still had data to read when we moved on.
     pending_reads: Vec<usize>,
+    /// The master link had an event while we served clients from inside a
+    /// command or a load (`process_events_while_busy`): handled by the loop.
+    replica_event_pending: bool,
     pub active_expire_enabled: bool,
     /// The last active expire cycle stopped at its time limit.
     expire_timed_out: bool,
     pub shutdown_asap: bool,
     /// RDB load counters (INFO rdb_last_load_*).
     pub rdb_stats: crate::persistence::RdbStats,
+    /// The dataset is being loaded (INFO `loading`, -LOADING replies).
+    pub loading: crate::persistence::loading::Loading,
     pub exit_code: i32,
     /// Epoch the DEBUG command family may use to change behaviour.
     pub cron_loops: u64,
@@ -266,10 +277,12 @@ impl Server {
             start_mono_us: mono_us(),
             pending_writes: Vec::new(),
             pending_reads: Vec::new(),
+            replica_event_pending: false,
             active_expire_enabled: true,
             expire_timed_out: false,
             shutdown_asap: false,
             rdb_stats: Default::default(),
+            loading: Default::default(),
             exit_code: 0,
             cron_loops: 0,
             executable: std::env::current_exe()
@@ -430,6 +443,9 @@ impl Server {
             for key in again {
                 self.handle_readable(key);
             }
+            if std::mem::take(&mut self.replica_event_pending) {
+                crate::replica::on_event(self);
+            }
             if self.blocking.next_deadline().is_some() {
                 self.now_ms = now_ms();
                 crate::blocking::handle_timeouts(self, self.now_ms);
@@ -465,6 +481,12 @@ impl Server {
         let again = std::mem::take(&mut self.pending_reads);
         for ev in events.iter() {
             let t = ev.token().0;
+            if t == crate::replica::TOKEN {
+                // Not from inside a script or a load: the link may replace
+                // the dataset.
+                self.replica_event_pending = true;
+                continue;
+            }
             if t < LISTENER_TOKENS {
                 self.accept(t);
                 continue;
@@ -909,6 +931,18 @@ impl Server {
                         .is_some_and(|m| m.cmds.iter().any(|(q, _)| q.has(flags::WRITE)))))
         {
             self.reject_code(c, Some(cmd.id), &misconf);
+            return;
+        }
+        // Loading the dataset (a client without a socket is the AOF's).
+        if self.loading.active
+            && c.token != usize::MAX
+            && (!cmd.has(flags::LOADING)
+                || (cmd.name == "exec"
+                    && c.multi
+                        .as_ref()
+                        .is_some_and(|m| m.cmds.iter().any(|(q, _)| !q.has(flags::LOADING)))))
+        {
+            self.reject_code(c, Some(cmd.id), crate::persistence::loading::LOADING_ERR);
             return;
         }
         // A script runs past busy-reply-threshold and we are serving the

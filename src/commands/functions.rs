@@ -195,7 +195,8 @@ fn function_stats(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
 }
 
 fn function_dump(srv: &mut Server, c: &mut Client, _: &[Bytes]) {
-    let payload = srv.scripting.functions.dump();
+    let compress = srv.cfg.get("rdbcompression") != Some("no");
+    let payload = srv.scripting.functions.dump(compress);
     c.reply.bulk(&payload);
 }
 

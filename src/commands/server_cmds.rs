@@ -470,7 +470,7 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
 
     if sel.want("persistence") {
         header(&mut out, "Persistence");
-        field!(out, "loading", "0");
+        field!(out, "loading", "{}", u8::from(srv.loading.active));
         field!(out, "async_loading", "0");
         crate::persistence::background::info_fields(srv, &mut out);
         field!(
@@ -488,6 +488,7 @@ fn info_string(srv: &mut Server, c: &Client, sel: &Sections) -> String {
         srv.aof.info_fields(&mut out, srv.now_ms);
         field!(out, "module_fork_in_progress", "0");
         field!(out, "module_fork_last_cow_size", "0");
+        crate::persistence::loading::info_fields(srv, &mut out);
     }
 
     if sel.want("stats") {
@@ -820,6 +821,9 @@ fn config_set(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
     // Find every directive; the first problem found is the one reported.
     let mut pending: Vec<(String, &'static Directive, String)> = Vec::new();
     let mut failure: Option<String> = None;
+    // Directives that cannot change while the dataset loads; that error
+    // wins over the others, as Redis's.
+    let mut deny_loading = false;
     for pair in argv[2..].chunks(2) {
         let given = text(&pair[0]);
         let lname = given.to_ascii_lowercase();
@@ -851,7 +855,14 @@ fn config_set(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             ));
             continue;
         }
+        if srv.loading.active && matches!(d.name, "dir" | "appendonly" | "repl-diskless-load") {
+            deny_loading = true;
+        }
         pending.push((lname, d, text(&pair[1])));
+    }
+    if deny_loading {
+        c.reply.err_code(crate::persistence::loading::LOADING_ERR);
+        return;
     }
     if let Some(msg) = failure {
         c.reply.err(&msg);
@@ -986,6 +997,9 @@ pub fn reset_stats(srv: &mut Server) {
     st.inst_net_in = Default::default();
     st.inst_net_out = Default::default();
     srv.evict.reset_stats();
+    srv.replicas.sync_full = 0;
+    srv.replicas.sync_partial_ok = 0;
+    srv.replicas.sync_partial_err = 0;
     for db in srv.dbs.iter_mut() {
         db.stat_expired = 0;
         db.stat_hits = 0;

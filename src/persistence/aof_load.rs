@@ -68,7 +68,9 @@ pub fn load_at_start(srv: &mut Server) -> Result<(), String> {
         manifest
     };
     srv.aof.manifest = manifest.clone();
-    let total = load_files(srv, &names, &manifest)?;
+    let total = load_files(srv, &names, &manifest);
+    super::loading::end(srv);
+    let total = total?;
     srv.aof.current_size = total;
     srv.aof.base_size = total;
     srv.aof.on = true;
@@ -91,20 +93,30 @@ pub fn reload(srv: &mut Server) -> Result<(), String> {
         db.clear();
     }
     let (names, manifest) = (srv.aof.names.clone(), srv.aof.manifest.clone());
-    load_files(srv, &names, &manifest)?;
+    let loaded = load_files(srv, &names, &manifest);
+    super::loading::end(srv);
+    loaded?;
     srv.dirty = 0;
     Ok(())
 }
 
 /// Load the base and incremental files of `manifest`; returns their size.
+/// The caller leaves the loading state this enters.
 fn load_files(srv: &mut Server, names: &Names, manifest: &Manifest) -> Result<u64, String> {
     let start = std::time::Instant::now();
     let files: Vec<&FileEntry> = manifest.base.iter().chain(&manifest.incr).collect();
     if files.is_empty() {
         return Err("Found an empty AOF manifest".into());
     }
+    let sizes: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(names.dir.join(&f.name)).ok())
+        .map(|m| m.len())
+        .sum();
+    super::loading::begin(srv, sizes);
     let mut total = 0u64;
     for (i, f) in files.iter().enumerate() {
+        super::loading::next_file(srv, total);
         let path = names.dir.join(&f.name);
         let buf = std::fs::read(&path).map_err(|e| {
             format!(
@@ -122,6 +134,7 @@ fn load_files(srv: &mut Server, names: &Names, manifest: &Manifest) -> Result<u6
             0
         };
         if start_at < buf.len() {
+            super::loading::next_file(srv, total - buf.len() as u64 + start_at as u64);
             match replay(srv, &buf[start_at..], &f.name)? {
                 Replay::Complete => {}
                 Replay::Truncated(at) => {
@@ -220,11 +233,20 @@ fn create_fresh(srv: &mut Server, names: &Names, now: i64) -> Result<(), String>
 /// Load an RDB (a base, or an old AOF's preamble); returns the bytes it
 /// took.
 fn load_rdb_base(srv: &mut Server, buf: &[u8], name: &str) -> Result<usize, String> {
-    let opts = super::rdb_load::LoadOpts::from_server(srv);
+    let opts = super::rdb_load::LoadOpts {
+        keep_expired: true,
+        ..super::rdb_load::LoadOpts::from_server(srv)
+    };
     let checksum = srv.cfg.get("rdbchecksum") != Some("no");
     let now = crate::util::time::now_ms();
-    let (dbs, info) = super::rdb_load::load_file(buf, srv.dbs.len(), &opts, now, checksum)
+    let ndbs = srv.dbs.len();
+    let (dbs, info) =
+        super::rdb_load::load_file_with(buf, ndbs, &opts, now, checksum, &mut |pos, info| {
+            srv.loading.rdb_used_mem = info.used_mem;
+            super::loading::progress(srv, pos);
+        })
         .map_err(|e| format!("Error reading the RDB base file {name}, AOF loading aborted: {e}"))?;
+    super::load_functions(srv, &info.functions, false)?;
     srv.dbs = dbs;
     Ok(info.consumed)
 }
@@ -338,6 +360,7 @@ fn replay(srv: &mut Server, buf: &[u8], name: &str) -> Result<Replay, String> {
         srv.execute(&mut c, argv);
         c.reply.clear();
         pos = next;
+        super::loading::progress(srv, pos);
     };
     srv.prop.muted = false;
     crate::db::set_loading(false);

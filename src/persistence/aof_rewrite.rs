@@ -30,6 +30,21 @@ fn batched(out: &mut Vec<u8>, name: &'static [u8], key: &[u8], args: Vec<Bytes>,
     }
 }
 
+/// FUNCTION LOAD of every function library, before the keys (Redis's
+/// rewriteFunctions).
+pub fn write_functions(out: &mut Vec<u8>, server: &crate::server::Server) {
+    for lib in server.scripting.functions.libs.values() {
+        encode_command(
+            out,
+            &[
+                Bytes::from_static(b"FUNCTION"),
+                Bytes::from_static(b"LOAD"),
+                lib.code.clone(),
+            ],
+        );
+    }
+}
+
 /// Append the commands that rebuild `key` (and its TTL) to `out`.
 pub fn write_entry(out: &mut Vec<u8>, key: &[u8], o: &Obj, expire_ms: Option<i64>) {
     match &o.v {

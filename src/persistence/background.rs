@@ -425,6 +425,8 @@ pub fn info_fields(srv: &Server, out: &mut String) {
 /// server stays up.
 pub fn final_save(srv: &mut Server, save: bool, nosave: bool, force: bool) -> bool {
     abort(srv);
+    // Half-read data must not overwrite the file it comes from.
+    let nosave = nosave || srv.loading.active;
     if srv.aof.on {
         log_notice!("Calling fsync() on the AOF file.");
         srv.aof.flush_and_sync(now_ms());

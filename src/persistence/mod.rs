@@ -11,9 +11,11 @@ pub mod aof_load;
 pub mod aof_rewrite;
 pub mod background;
 pub mod bio;
+pub mod loading;
 pub mod rdb;
 pub mod rdb_load;
 pub mod rdb_stream;
+pub mod repl_info;
 pub mod snapshot;
 pub mod ziplist;
 
@@ -99,9 +101,10 @@ pub fn rdb_save(server: &mut crate::server::Server) -> bool {
 }
 
 /// Read and parse `path` into fresh databases, logging as Redis's rdbLoad
-/// does. `Ok(None)`: there is no file.
+/// does; clients are served meanwhile (the caller is in the loading
+/// state). `Ok(None)`: there is no file.
 fn read_rdb(
-    server: &crate::server::Server,
+    server: &mut crate::server::Server,
     path: &std::path::Path,
 ) -> Result<Option<(Vec<crate::db::Db>, rdb_load::FileInfo)>, String> {
     let buf = match std::fs::read(path) {
@@ -117,7 +120,13 @@ fn read_rdb(
     let opts = rdb_load::LoadOpts::from_server(server);
     let checksum = server.cfg.get("rdbchecksum") != Some("no");
     let now = crate::util::time::now_ms();
-    match rdb_load::load_file(&buf, server.dbs.len(), &opts, now, checksum) {
+    let ndbs = server.dbs.len();
+    server.loading.total_bytes = buf.len() as u64;
+    let loaded = rdb_load::load_file_with(&buf, ndbs, &opts, now, checksum, &mut |pos, info| {
+        server.loading.rdb_used_mem = info.used_mem;
+        loading::progress(server, pos);
+    });
+    match loaded {
         Ok((dbs, info)) => {
             log_aux(&info, now);
             if info.empty_skipped > 0 {
@@ -149,6 +158,23 @@ fn read_rdb(
         }
         Err(e) => Err(format!("Fatal error loading the DB: {e}. Exiting.")),
     }
+}
+
+/// Install the function libraries of a loaded file; `replace` lets one
+/// take the place of a library of the same name (DEBUG RELOAD MERGE).
+pub fn load_functions(
+    server: &mut crate::server::Server,
+    codes: &[Vec<u8>],
+    replace: bool,
+) -> Result<(), String> {
+    for code in codes {
+        server
+            .scripting
+            .functions
+            .load(&bytes::Bytes::copy_from_slice(code), replace)
+            .map_err(|e| format!("Failed loading library, {e}"))?;
+    }
+    Ok(())
 }
 
 fn note_load(server: &mut crate::server::Server, info: &rdb_load::FileInfo) {
@@ -185,9 +211,14 @@ pub fn load_at_start(server: &mut crate::server::Server) -> Result<(), String> {
     }
     let start = std::time::Instant::now();
     let path = rdb_path(server);
-    if let Some((dbs, info)) = read_rdb(server, &path)? {
+    loading::begin(server, 0);
+    let loaded = read_rdb(server, &path);
+    loading::end(server);
+    if let Some((dbs, info)) = loaded? {
+        load_functions(server, &info.functions, false)?;
         server.dbs = dbs;
         note_load(server, &info);
+        repl_info::restore_at_start(server, &info);
         crate::log_notice!(
             "DB loaded from disk: {:.3} seconds",
             start.elapsed().as_secs_f64()
@@ -203,17 +234,22 @@ pub fn reload(server: &mut crate::server::Server, flush: bool, merge: bool) -> R
     // cannot go on.
     background::abort(server);
     let path = rdb_path(server);
-    let loaded = read_rdb(server, &path)?;
+    loading::begin(server, 0);
+    let loaded = read_rdb(server, &path);
+    loading::end(server);
+    let loaded = loaded?;
     if flush {
         for id in 0..server.dbs.len() {
             server.touch_all_watched_in_db(id, None);
             server.dbs[id].clear();
         }
+        server.scripting.functions.flush();
     }
     let Some((dbs, info)) = loaded else {
         return Err(format!("Can't open {}: no such file", path.display()));
     };
     note_load(server, &info);
+    load_functions(server, &info.functions, merge)?;
     for (id, mut db) in dbs.into_iter().enumerate() {
         if server.dbs[id].is_empty() {
             std::mem::swap(&mut server.dbs[id].keys, &mut db.keys);

@@ -171,12 +171,12 @@ pub fn write_header(out: &mut Vec<u8>, aux: &[(&str, Vec<u8>)]) {
     }
 }
 
-/// The AUX fields redis-server writes for a standalone master (no
-/// replication info: Redis adds repl-* fields only with a backlog).
+/// The AUX fields redis-server writes (the repl-* ones only in a
+/// replication chain, see `repl_info`).
 pub fn aux_fields(server: &crate::server::Server, aof_base: bool) -> Vec<(&'static str, Vec<u8>)> {
     note_policy(server);
     let ctime = server.now_ms.max(crate::util::time::now_ms()) / 1000;
-    vec![
+    let mut fields = vec![
         ("redis-ver", crate::REDIS_VERSION.as_bytes().to_vec()),
         ("redis-bits", b"64".to_vec()),
         ("ctime", ctime.to_string().into_bytes()),
@@ -184,8 +184,19 @@ pub fn aux_fields(server: &crate::server::Server, aof_base: bool) -> Vec<(&'stat
             "used-mem",
             crate::alloc::used_memory().to_string().into_bytes(),
         ),
-        ("aof-base", if aof_base { b"1" } else { b"0" }.to_vec()),
-    ]
+    ];
+    fields.extend(super::repl_info::aux(server));
+    fields.push(("aof-base", if aof_base { b"1" } else { b"0" }.to_vec()));
+    fields
+}
+
+/// Every function library as a FUNCTION2 record holding its code; they go
+/// after the AUX fields, before the databases (rdbSaveFunctions).
+pub fn write_functions(out: &mut Vec<u8>, server: &crate::server::Server, compress: bool) {
+    for lib in server.scripting.functions.libs.values() {
+        out.push(op::FUNCTION2);
+        write_string(out, &lib.code, compress);
+    }
 }
 
 /// SELECTDB and RESIZEDB for a database about to be written.
@@ -393,6 +404,7 @@ fn write_file(server: &mut crate::server::Server, tmp: &Path) -> std::io::Result
     };
     let mut buf = Vec::with_capacity(FLUSH_AT * 2);
     write_header(&mut buf, &aux_fields(server, false));
+    write_functions(&mut buf, server, opts.compress);
     for db in &server.dbs {
         if db.keys.is_empty() {
             continue;

@@ -73,6 +73,10 @@ pub struct LoadOpts {
     pub max_intset: usize,
     pub list_fill: i32,
     pub list_depth: i32,
+    /// Load keys whose expire time has passed (a replica's file, whose
+    /// keys its master expires; an AOF base, which the incremental files
+    /// were written against), as Redis does when it is not the master.
+    pub keep_expired: bool,
 }
 
 impl LoadOpts {
@@ -93,6 +97,8 @@ impl LoadOpts {
                 .unwrap_or(512),
             list_fill: c.list_max_listpack_size,
             list_depth: c.list_compress_depth as i32,
+            keep_expired: srv.master_link.is_some()
+                || c.get("replicaof").is_some_and(|v| !v.is_empty()),
         }
     }
 }
@@ -105,6 +111,7 @@ impl Default for LoadOpts {
             max_intset: 512,
             list_fill: -2,
             list_depth: 0,
+            keep_expired: false,
         }
     }
 }
@@ -562,6 +569,13 @@ pub struct FileInfo {
     pub empty_skipped: u64,
     /// Bytes of the input the RDB took (an old AOF may go on with commands).
     pub consumed: usize,
+    /// The `used-mem` AUX field (INFO's `loading_rdb_used_mem`).
+    pub used_mem: u64,
+    /// The code of every function library, in file order.
+    pub functions: Vec<Vec<u8>>,
+    /// (database, key) of the keys skipped as expired (a restarted master
+    /// tells its replicas to delete them).
+    pub expired_keys: Vec<(usize, Vec<u8>)>,
 }
 
 /// Check the "REDISnnnn" magic; returns the version.
@@ -611,6 +625,53 @@ pub fn load_file(
     opts: &LoadOpts,
     now_ms: i64,
     checksum: bool,
+) -> Result<(Vec<Db>, FileInfo), LoadError> {
+    load_file_with(buf, ndbs, opts, now_ms, checksum, &mut |_, _| {})
+}
+
+/// A function library record: FUNCTION2 holds the code as it was loaded;
+/// the FUNCTION records of Redis 7.0's release candidates hold the name,
+/// engine, an optional description and the body, which become that code.
+fn read_function(r: &mut Reader<'_>, t: u8) -> Result<Vec<u8>, LoadError> {
+    let fail = |what: &str| LoadError::Corrupt(format!("Failed loading library, {what}"));
+    if t == op::FUNCTION2 {
+        return r
+            .string()
+            .map_err(|_| fail("Failed loading library payload"));
+    }
+    let name = r
+        .string()
+        .map_err(|_| fail("Failed loading library name"))?;
+    let engine = r.string().map_err(|_| fail("Failed loading engine name"))?;
+    let has_desc = r
+        .read_len()
+        .map_err(|_| fail("Failed loading library description indicator"))?;
+    if has_desc != 0 {
+        r.string()
+            .map_err(|_| fail("Failed loading library description"))?;
+    }
+    let body = r
+        .string()
+        .map_err(|_| fail("Failed loading library blob"))?;
+    let mut code = Vec::with_capacity(body.len() + name.len() + engine.len() + 9);
+    code.extend_from_slice(b"#!");
+    code.extend_from_slice(&engine);
+    code.extend_from_slice(b" name=");
+    code.extend_from_slice(&name);
+    code.push(b'\n');
+    code.extend_from_slice(&body);
+    Ok(code)
+}
+
+/// `load_file`, calling `progress` after every key with the bytes read so
+/// far (the loading state serves clients from there).
+pub fn load_file_with(
+    buf: &[u8],
+    ndbs: usize,
+    opts: &LoadOpts,
+    now_ms: i64,
+    checksum: bool,
+    progress: &mut dyn FnMut(usize, &FileInfo),
 ) -> Result<(Vec<Db>, FileInfo), LoadError> {
     let mut r = Reader::new(buf);
     let mut info = FileInfo {
@@ -664,6 +725,10 @@ pub fn load_file(
             op::AUX => {
                 let k = r.string()?;
                 let v = r.string()?;
+                if k == b"used-mem" {
+                    info.used_mem = crate::util::num::parse_i64(&v).unwrap_or(0).max(0) as u64;
+                }
+                // A "lua" field (scripts saved by Redis < 7) is not loaded.
                 info.aux.push((k, v));
                 continue;
             }
@@ -673,9 +738,9 @@ pub fn load_file(
                 ));
             }
             op::FUNCTION | op::FUNCTION2 => {
-                return Err(LoadError::Unsupported(
-                    "Can't load functions from the RDB file: functions are not supported".into(),
-                ));
+                let code = read_function(&mut r, t)?;
+                info.functions.push(code);
+                continue;
             }
             _ => {}
         }
@@ -696,9 +761,11 @@ pub fn load_file(
             Err(e) => return Err(e),
         };
         let (exp, id, fq) = (expire.take(), idle.take(), freq.take());
+        progress(r.pos, &info);
         let Some(v) = value else { continue };
-        if exp.is_some_and(|e| e < now_ms) {
+        if !opts.keep_expired && exp.is_some_and(|e| e < now_ms) {
             info.expired_skipped += 1;
+            info.expired_keys.push((cur, key));
             continue;
         }
         let db = &mut dbs[cur];

@@ -241,3 +241,62 @@ fn whole_file_roundtrip_and_checks() {
         ))
     );
 }
+
+#[test]
+fn function_records_and_progress() {
+    let mut out = Vec::new();
+    rdb::write_header(&mut out, &[("used-mem", b"12345".to_vec())]);
+    // FUNCTION2: the code as loaded.
+    out.push(op::FUNCTION2);
+    rdb::write_string(&mut out, b"#!lua name=a\nbody", false);
+    // FUNCTION (7.0 release candidates): name, engine, a description, body.
+    out.push(op::FUNCTION);
+    for s in [&b"b"[..], b"LUA"] {
+        rdb::write_string(&mut out, s, false);
+    }
+    rdb::write_len(&mut out, 1);
+    for s in [&b"desc"[..], b"return 1"] {
+        rdb::write_string(&mut out, s, false);
+    }
+    rdb::write_select_db(&mut out, 0, 2, 0);
+    let o = Obj::new(Value::from_bytes(b"v"), 0);
+    let opts = WriteOpts {
+        compress: false,
+        now_ms: 0,
+    };
+    rdb::write_entry(&mut out, b"k1", &o, None, &opts);
+    rdb::write_entry(&mut out, b"k2", &o, Some(5), &opts);
+    rdb::write_eof(&mut out);
+    out.extend_from_slice(&[0; 8]);
+    let mut seen = Vec::new();
+    let (dbs, info) = load_file_with(&out, 16, &LoadOpts::default(), 1000, true, &mut |pos, i| {
+        seen.push((pos, i.used_mem))
+    })
+    .unwrap();
+    assert_eq!(
+        info.functions,
+        vec![
+            b"#!lua name=a\nbody".to_vec(),
+            b"#!LUA name=b\nreturn 1".to_vec()
+        ]
+    );
+    assert_eq!(info.used_mem, 12345);
+    assert_eq!(dbs[0].keys.len(), 1);
+    assert_eq!(info.expired_keys, vec![(0, b"k2".to_vec())]);
+    // Not a master's own file: expired keys are loaded too.
+    let keep = LoadOpts {
+        keep_expired: true,
+        ..LoadOpts::default()
+    };
+    let (dbs, info) = load_file(&out, 16, &keep, 1000, true).unwrap();
+    assert_eq!((dbs[0].keys.len(), info.expired_skipped), (2, 0));
+    // Once per key, with growing offsets.
+    assert_eq!(seen.len(), 2);
+    assert!(seen[0].0 < seen[1].0 && seen[1].0 < out.len());
+    // A cut function record is an error naming it.
+    let at = out.iter().position(|&b| b == op::FUNCTION).unwrap();
+    let e = load_file(&out[..at + 4], 16, &LoadOpts::default(), 0, true)
+        .err()
+        .unwrap();
+    assert!(e.to_string().starts_with("Failed loading library"), "{e}");
+}

@@ -281,8 +281,12 @@ pub fn start(srv: &mut crate::server::Server, opts: &Start) -> std::io::Result<S
     let mut pending = Vec::with_capacity(CHUNK);
     if !opts.resp {
         rdb::write_header(&mut pending, &rdb::aux_fields(srv, false));
-    } else if opts.timestamp {
-        pending.extend_from_slice(format!("#TS:{}\r\n", wopts.now_ms / 1000).as_bytes());
+        rdb::write_functions(&mut pending, srv, opts.compress);
+    } else {
+        if opts.timestamp {
+            pending.extend_from_slice(format!("#TS:{}\r\n", wopts.now_ms / 1000).as_bytes());
+        }
+        super::aof_rewrite::write_functions(&mut pending, srv);
     }
     let mut keys_total = 0;
     for db in &mut srv.dbs {

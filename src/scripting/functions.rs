@@ -310,13 +310,14 @@ impl Functions {
     }
 
     /// FUNCTION DUMP: every library as an RDB function opcode + code, then
-    /// the RDB version and a CRC-64, like a DUMP payload.
-    pub fn dump(&self) -> Vec<u8> {
+    /// the RDB version and a CRC-64, like a DUMP payload (`compress`:
+    /// `rdbcompression`, as in an RDB file).
+    pub fn dump(&self, compress: bool) -> Vec<u8> {
         use crate::persistence::{RDB_VERSION, op, rdb};
         let mut out = Vec::new();
         for lib in self.libs.values() {
             out.push(op::FUNCTION2);
-            rdb::write_string(&mut out, &lib.code, false);
+            rdb::write_string(&mut out, &lib.code, compress);
         }
         out.extend_from_slice(&RDB_VERSION.to_le_bytes());
         let crc = rdb::crc64(0, &out);
