@@ -765,7 +765,7 @@ pub fn load_file_with(
         let Some(v) = value else { continue };
         if !opts.keep_expired && exp.is_some_and(|e| e < now_ms) {
             info.expired_skipped += 1;
-            info.expired_keys.push((cur, key));
+            info.expired_keys.push((cur, key.into_owned()));
             continue;
         }
         let db = &mut dbs[cur];
