@@ -28,6 +28,11 @@ pub struct Loading {
     pub file_base: u64,
     /// Interval marks already passed (`loaded_bytes / interval`).
     mark: u64,
+    /// `key-load-delay` and `loading-process-events-interval-bytes`, read
+    /// at the start and again after each turn of the event loop (a CONFIG
+    /// SET may change them meanwhile), not per key.
+    delay: i64,
+    interval: u64,
 }
 
 /// Enter the loading state for `total_bytes` of input.
@@ -38,6 +43,7 @@ pub fn begin(srv: &mut Server, total_bytes: u64) {
         total_bytes,
         ..Loading::default()
     };
+    read_settings(srv);
     srv.rdb_stats.last_load_keys_loaded = 0;
     srv.rdb_stats.last_load_keys_expired = 0;
 }
@@ -59,7 +65,7 @@ pub fn progress(srv: &mut Server, pos: usize) {
     if !srv.loading.active {
         return;
     }
-    let delay = cfg_i64(srv, "key-load-delay", 0);
+    let delay = srv.loading.delay;
     if delay != 0 {
         let us = if delay < 0 {
             use rand::RngExt;
@@ -71,7 +77,7 @@ pub fn progress(srv: &mut Server, pos: usize) {
             std::thread::sleep(std::time::Duration::from_micros(us));
         }
     }
-    let interval = cfg_i64(srv, "loading-process-events-interval-bytes", 2 << 20).max(1) as u64;
+    let interval = srv.loading.interval;
     let loaded = srv.loading.file_base + pos as u64;
     srv.loading.loaded_bytes = loaded;
     if loaded / interval == srv.loading.mark {
@@ -79,6 +85,13 @@ pub fn progress(srv: &mut Server, pos: usize) {
     }
     srv.loading.mark = loaded / interval;
     process_events(srv);
+    read_settings(srv);
+}
+
+fn read_settings(srv: &mut Server) {
+    srv.loading.delay = cfg_i64(srv, "key-load-delay", 0);
+    srv.loading.interval =
+        cfg_i64(srv, "loading-process-events-interval-bytes", 2 << 20).max(1) as u64;
 }
 
 fn cfg_i64(srv: &Server, name: &str, default: i64) -> i64 {
