@@ -40,7 +40,7 @@ use crate::types::{Obj, SmallBytes};
 use crate::util::time::mono_us;
 
 /// Loop time one `step` may spend encoding.
-const SLICE_US: u64 = 100;
+const SLICE_US: u64 = 50;
 /// Hand the buffer to the writer once it holds this much.
 const CHUNK: usize = 1 << 20;
 /// Chunks in flight to the writer before the walk waits.
