@@ -123,8 +123,12 @@ fn xinfo_stream(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             count = if n < 0 { 10 } else { n };
         }
     }
-    // 0 = no limit.
-    let limit = |n: usize| count == 0 || (n as i64) < count;
+    // How many entries / pending IDs are shown (COUNT 0 = all).
+    let shown = if count == 0 {
+        usize::MAX
+    } else {
+        count as usize
+    };
     c.reply.map_len(if full { 9 } else { 10 });
     c.reply.bulk_str("length");
     c.reply.int(s.len() as i64);
@@ -153,12 +157,7 @@ fn xinfo_stream(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         return;
     }
     c.reply.bulk_str("entries");
-    let entries: Vec<_> = s
-        .range(StreamId::ZERO, StreamId::MAX)
-        .enumerate()
-        .take_while(|(i, _)| limit(*i))
-        .map(|(_, e)| e)
-        .collect();
+    let entries: Vec<_> = s.range(StreamId::ZERO, StreamId::MAX).take(shown).collect();
     c.reply.array_len(entries.len());
     for e in entries {
         reply_entry(c, e);
@@ -178,14 +177,9 @@ fn xinfo_stream(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
         c.reply.bulk_str("pel-count");
         c.reply.int(g.pel.len() as i64);
         c.reply.bulk_str("pending");
-        let pel: Vec<_> = g
-            .pel
-            .iter()
-            .enumerate()
-            .take_while(|(i, _)| limit(*i))
-            .collect();
+        let pel: Vec<_> = g.pel.iter().take(shown).collect();
         c.reply.array_len(pel.len());
-        for (_, (id, p)) in pel {
+        for (id, p) in pel {
             c.reply.array_len(4);
             reply_id(c, *id);
             c.reply.bulk(p.consumer.as_bytes());
@@ -203,14 +197,9 @@ fn xinfo_stream(srv: &mut Server, c: &mut Client, argv: &[Bytes]) {
             c.reply.bulk_str("pel-count");
             c.reply.int(k.pel.len() as i64);
             c.reply.bulk_str("pending");
-            let ids: Vec<_> = k
-                .pel
-                .iter()
-                .enumerate()
-                .take_while(|(i, _)| limit(*i))
-                .collect();
+            let ids: Vec<_> = k.pel.iter().take(shown).collect();
             c.reply.array_len(ids.len());
-            for (_, id) in ids {
+            for id in ids {
                 let p = &g.pel[id];
                 c.reply.array_len(3);
                 reply_id(c, *id);

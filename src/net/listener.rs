@@ -21,23 +21,35 @@ impl Listener {
     }
 }
 
-fn tcp_listen(addr: SocketAddr, backlog: i32) -> std::io::Result<mio::net::TcpListener> {
-    // Built by hand to control SO_REUSEADDR, IPV6_V6ONLY and the backlog.
+/// A non-blocking, close-on-exec TCP socket of `addr`'s family.
+///
+/// # Safety
+/// The caller owns the returned descriptor.
+unsafe fn tcp_socket(addr: SocketAddr) -> std::io::Result<libc::c_int> {
     let domain = if addr.is_ipv6() {
         libc::AF_INET6
     } else {
         libc::AF_INET
     };
-    // SAFETY: plain socket syscalls; the fd is owned by the TcpListener on success.
-    unsafe {
-        let fd = libc::socket(
+    // SAFETY: a plain socket(2) call.
+    let fd = unsafe {
+        libc::socket(
             domain,
             libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
             0,
-        );
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(fd)
+}
+
+fn tcp_listen(addr: SocketAddr, backlog: i32) -> std::io::Result<mio::net::TcpListener> {
+    // Built by hand to control SO_REUSEADDR, IPV6_V6ONLY and the backlog.
+    // SAFETY: plain socket syscalls; the fd is owned by the TcpListener on success.
+    unsafe {
+        let fd = tcp_socket(addr)?;
         let one: libc::c_int = 1;
         let sz = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
         libc::setsockopt(
@@ -81,21 +93,9 @@ pub fn tcp_connect_from(
     let Some(src) = source else {
         return mio::net::TcpStream::connect(addr);
     };
-    let domain = if addr.is_ipv6() {
-        libc::AF_INET6
-    } else {
-        libc::AF_INET
-    };
     // SAFETY: plain socket syscalls; the fd is owned by the TcpStream on success.
     unsafe {
-        let fd = libc::socket(
-            domain,
-            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        );
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+        let fd = tcp_socket(addr)?;
         let (local, llen) = sockaddr(SocketAddr::new(src, 0));
         let (remote, rlen) = sockaddr(addr);
         if libc::bind(fd, &local as *const _ as *const libc::sockaddr, llen) < 0
